@@ -1,0 +1,91 @@
+// The streaming augmented data loader: worker threads read groups of records, apply
+// the symmetries and collate batches ahead of the consumer, in an order fixed by
+// EpochOrder. Batches come out strictly in order whatever the number of workers; the
+// cursor (epoch, batch) is all it takes to resume exactly. Memory stays bounded: a few
+// groups of records and `prefetch` batches.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "data/batch.h"
+#include "data/dataset.h"
+#include "data/epoch_order.h"
+
+namespace hextorch::data {
+
+struct StreamOptions {
+  int batchSize = 256;
+  Augment augment = Augment::All;
+  bool shuffle = true;
+  uint64_t seed = 1;
+  bool dropLast = false;
+  int workers = 0;   // 0: the cores available
+  int prefetch = 0;  // batches built ahead; 0: 4 per worker
+  int64_t maxBatches = -1;  // cap on batches per epoch (validation); -1: none
+};
+
+struct Cursor {
+  uint64_t epoch = 0;
+  uint64_t batch = 0;  // the next batch to hand out in `epoch`
+};
+
+class BatchStream {
+ public:
+  BatchStream(std::shared_ptr<const Dataset> dataset, const StreamOptions& options);
+  ~BatchStream();
+  BatchStream(const BatchStream&) = delete;
+  BatchStream& operator=(const BatchStream&) = delete;
+
+  const StreamOptions& options() const { return options_; }
+  const Dataset& dataset() const { return *dataset_; }
+  uint64_t examplesPerEpoch() const { return examplesPerEpoch_; }
+  uint64_t batchesPerEpoch() const { return batchesPerEpoch_; }
+
+  // The next batch; blocks until it is built. After the last batch of an epoch the
+  // cursor moves to the start of the next epoch. Returns null when an epoch has no
+  // batches at all. Rethrows a worker's error (corrupt shard) for the batch it hit.
+  std::shared_ptr<Batch> next();
+  Cursor cursor() const;
+  // Continues from `cursor` (no replay: only the groups it needs are read).
+  void seek(const Cursor& cursor);
+
+ private:
+  struct Group;
+  struct Slot {
+    std::shared_ptr<Batch> batch;
+    std::exception_ptr error;
+  };
+
+  void startEpochLocked(uint64_t epoch, uint64_t batch);
+  void workerLoop();
+  std::shared_ptr<Batch> build(const EpochOrder& order, uint64_t epoch, uint64_t index);
+  std::shared_ptr<const Group> group(const EpochOrder& order, uint64_t epoch, uint64_t key);
+
+  std::shared_ptr<const Dataset> dataset_;
+  StreamOptions options_;
+  uint64_t examplesPerEpoch_ = 0, batchesPerEpoch_ = 0;
+  std::vector<std::vector<int>> symmetryMaps_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable workCv_, readyCv_;
+  bool stopping_ = false;
+  uint64_t generation_ = 0;
+  uint64_t epoch_ = 0, consumed_ = 0, produced_ = 0;
+  std::shared_ptr<const EpochOrder> order_;
+  std::map<uint64_t, Slot> ready_;
+
+  std::mutex groupMutex_;
+  std::map<std::pair<uint64_t, uint64_t>, std::shared_future<std::shared_ptr<const Group>>> groups_;
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> groupUse_;
+  uint64_t useClock_ = 0;
+
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace hextorch::data

@@ -1,0 +1,213 @@
+#include "data/shard.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "util/crc32c.h"
+#include "util/error.h"
+#include "util/file.h"
+
+namespace hextorch::data {
+namespace {
+
+constexpr char kMagic[8] = {'H', 'E', 'X', 'S', 'H', 'A', 'R', 'D'};
+
+void put32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+void put64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+uint32_t get32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
+         (static_cast<uint32_t>(p[3]) << 24);
+}
+uint64_t get64(const uint8_t* p) { return static_cast<uint64_t>(get32(p)) | (static_cast<uint64_t>(get32(p + 4)) << 32); }
+
+void encodeHeader(const ShardHeader& h, uint8_t out[kShardHeaderSize]) {
+  std::memset(out, 0, kShardHeaderSize);
+  std::memcpy(out, kMagic, 8);
+  put32(out + 8, h.version);
+  put32(out + 12, static_cast<uint32_t>(h.boardSize));
+  put32(out + 16, h.recordSize);
+  put32(out + 20, h.blockRecords);
+  put64(out + 24, h.recordCount);
+  put32(out + 32, h.flags);
+  put32(out + 60, crc32c(out, 60));
+}
+
+uint64_t blockCount(const ShardHeader& h) { return (h.recordCount + h.blockRecords - 1) / h.blockRecords; }
+
+Error corrupt(const std::string& path, const std::string& reason) {
+  return Error(ErrorCode::CorruptData, "shard " + path + ": " + reason);
+}
+
+}  // namespace
+
+ShardWriter::ShardWriter(std::string path, int boardSize, uint32_t flags, uint32_t blockRecords)
+    : path_(std::move(path)), tmpPath_(path_ + ".tmp"), layout_(layoutFor(boardSize)) {
+  if (blockRecords == 0) throw Error(ErrorCode::InvalidArgument, "block size must be at least one record");
+  header_.boardSize = boardSize;
+  header_.recordSize = static_cast<uint32_t>(layout_.recordSize);
+  header_.blockRecords = blockRecords;
+  header_.flags = flags;
+  fd_ = ::open(tmpPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) throwIoError("cannot create shard", tmpPath_);
+  uint8_t head[kShardHeaderSize];
+  encodeHeader(header_, head);  // rewritten with the final count by finish()
+  buffer_.reserve(1 << 20);
+  writeAll(head, sizeof head);
+}
+
+ShardWriter::~ShardWriter() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmpPath_.c_str());
+  }
+}
+
+void ShardWriter::writeAll(const void* data, size_t size) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  buffer_.insert(buffer_.end(), p, p + size);
+  bytes_ += size;
+  if (buffer_.size() >= (1 << 20)) flushBuffer();
+}
+
+void ShardWriter::flushBuffer() {
+  writeFully(fd_, buffer_.data(), buffer_.size(), tmpPath_);
+  buffer_.clear();
+}
+
+void ShardWriter::append(const uint8_t* records, uint64_t count) {
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint8_t* record = records + i * layout_.recordSize;
+    blockCrc_ = crc32c(record, layout_.recordSize, blockCrc_);
+    if (++inBlock_ == header_.blockRecords) {
+      blockCrcs_.push_back(blockCrc_);
+      blockCrc_ = 0;
+      inBlock_ = 0;
+    }
+  }
+  writeAll(records, count * layout_.recordSize);
+  header_.recordCount += count;
+}
+
+void ShardWriter::finish() {
+  if (inBlock_ > 0) blockCrcs_.push_back(blockCrc_);
+  inBlock_ = 0;
+  std::vector<uint8_t> table(blockCrcs_.size() * 4 + 4);
+  for (size_t i = 0; i < blockCrcs_.size(); ++i) put32(table.data() + 4 * i, blockCrcs_[i]);
+  put32(table.data() + 4 * blockCrcs_.size(), crc32c(table.data(), 4 * blockCrcs_.size()));
+  writeAll(table.data(), table.size());
+  flushBuffer();
+  uint8_t head[kShardHeaderSize];
+  encodeHeader(header_, head);
+  if (::pwrite(fd_, head, sizeof head, 0) != static_cast<ssize_t>(sizeof head)) throwIoError("cannot write shard header", tmpPath_);
+  if (::fsync(fd_) != 0) throwIoError("cannot flush shard", tmpPath_);
+  ::close(fd_);
+  fd_ = -1;
+  if (::rename(tmpPath_.c_str(), path_.c_str()) != 0) {
+    ::unlink(tmpPath_.c_str());
+    throwIoError("cannot rename shard into place", path_);
+  }
+}
+
+ShardReader::ShardReader(std::string path) : path_(std::move(path)) {
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throwIoError("cannot open shard", path_);
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throwIoError("cannot stat shard", path_);
+  uint64_t fileSize = static_cast<uint64_t>(st.st_size);
+  uint8_t head[kShardHeaderSize];
+  if (fileSize < kShardHeaderSize) {
+    ::close(fd_);
+    throw corrupt(path_, "file is " + std::to_string(fileSize) + " bytes, shorter than the header: truncated or not a shard");
+  }
+  readFully(fd_, head, sizeof head, 0, path_);
+  if (std::memcmp(head, kMagic, 8) != 0) {
+    ::close(fd_);
+    throw corrupt(path_, "not a hextorch shard (bad magic)");
+  }
+  if (get32(head + 60) != crc32c(head, 60)) {
+    ::close(fd_);
+    throw corrupt(path_, "header checksum mismatch");
+  }
+  header_.version = get32(head + 8);
+  header_.boardSize = static_cast<int>(get32(head + 12));
+  header_.recordSize = get32(head + 16);
+  header_.blockRecords = get32(head + 20);
+  header_.recordCount = get64(head + 24);
+  header_.flags = get32(head + 32);
+  auto fail = [&](const std::string& reason) {
+    ::close(fd_);
+    fd_ = -1;
+    throw corrupt(path_, reason);
+  };
+  if (header_.version != kShardVersion) fail("format version " + std::to_string(header_.version) + " is not supported (expected " + std::to_string(kShardVersion) + ")");
+  if (!hex::isValidSize(header_.boardSize)) fail("board size " + std::to_string(header_.boardSize) + " is out of range");
+  layout_ = layoutFor(header_.boardSize);
+  if (header_.recordSize != static_cast<uint32_t>(layout_.recordSize)) fail("record size does not match the board size");
+  if (header_.blockRecords == 0 || header_.blockRecords > (1u << 24)) fail("block size is out of range");
+  if (header_.recordCount > (uint64_t{1} << 40)) fail("record count is out of range");
+  uint64_t blocks = blockCount(header_);
+  uint64_t expected = kShardHeaderSize + header_.recordCount * header_.recordSize + blocks * 4 + 4;
+  if (fileSize != expected) {
+    fail("file is " + std::to_string(fileSize) + " bytes but its header describes " + std::to_string(expected) +
+         " (" + std::to_string(header_.recordCount) + " records): " + (fileSize < expected ? "truncated" : "trailing bytes"));
+  }
+  std::vector<uint8_t> table(blocks * 4 + 4);
+  readFully(fd_, table.data(), table.size(), expected - table.size(), path_);
+  tableCrc_ = crc32c(table.data(), blocks * 4);
+  if (get32(table.data() + blocks * 4) != tableCrc_) fail("checksum table is corrupt");
+  blockCrcs_.resize(blocks);
+  for (uint64_t b = 0; b < blocks; ++b) blockCrcs_[b] = get32(table.data() + 4 * b);
+}
+
+ShardReader::~ShardReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void ShardReader::readBlocks(uint64_t firstBlock, uint64_t lastBlock, std::vector<uint8_t>& scratch) const {
+  uint64_t firstRecord = firstBlock * header_.blockRecords;
+  uint64_t endRecord = std::min<uint64_t>((lastBlock + 1) * header_.blockRecords, header_.recordCount);
+  uint64_t bytes = (endRecord - firstRecord) * header_.recordSize;
+  scratch.resize(bytes);
+  readFully(fd_, scratch.data(), bytes, kShardHeaderSize + firstRecord * header_.recordSize, path_);
+  for (uint64_t b = firstBlock; b <= lastBlock; ++b) {
+    uint64_t start = b * header_.blockRecords;
+    uint64_t end = std::min<uint64_t>(start + header_.blockRecords, header_.recordCount);
+    uint32_t crc = crc32c(scratch.data() + (start - firstRecord) * header_.recordSize, (end - start) * header_.recordSize);
+    if (crc != blockCrcs_[b]) {
+      throw corrupt(path_, "checksum mismatch in records " + std::to_string(start) + "-" + std::to_string(end - 1) +
+                               " (block " + std::to_string(b) + "): the file is corrupt");
+    }
+  }
+}
+
+void ShardReader::read(uint64_t first, uint64_t count, uint8_t* out, std::vector<uint8_t>& scratch) const {
+  if (count == 0) return;
+  if (first + count > header_.recordCount || first + count < first) {
+    throw Error(ErrorCode::InvalidArgument, "shard " + path_ + ": records " + std::to_string(first) + "+" +
+                                                std::to_string(count) + " are past its " +
+                                                std::to_string(header_.recordCount) + " records");
+  }
+  uint64_t firstBlock = first / header_.blockRecords;
+  uint64_t lastBlock = (first + count - 1) / header_.blockRecords;
+  readBlocks(firstBlock, lastBlock, scratch);
+  uint64_t offset = (first - firstBlock * header_.blockRecords) * header_.recordSize;
+  std::memcpy(out, scratch.data() + offset, count * header_.recordSize);
+}
+
+void ShardReader::verifyAll() const {
+  std::vector<uint8_t> scratch;
+  uint64_t blocks = blockCrcs_.size();
+  const uint64_t step = std::max<uint64_t>(1, (8u << 20) / (uint64_t{header_.blockRecords} * header_.recordSize));
+  for (uint64_t b = 0; b < blocks; b += step) readBlocks(b, std::min(blocks, b + step) - 1, scratch);
+}
+
+}  // namespace hextorch::data

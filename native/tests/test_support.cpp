@@ -1,0 +1,39 @@
+#include "test_support.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <stdexcept>
+#include <vector>
+
+#include "util/file.h"
+
+namespace hextorch::testsupport {
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base ? base : "/tmp") + "/hextorch-test-XXXXXX";
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  if (!::mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = buf.data();
+}
+
+TempDir::~TempDir() {
+  std::string command = "rm -rf '" + path_ + "'";
+  if (std::system(command.c_str()) != 0) {
+  }
+}
+
+void writeText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+std::string sharedDataDir() {
+  if (const char* env = std::getenv("HEXTORCH_SHARED_DATA")) return env;
+  std::string dir = HEXTORCH_DATA_DIR;
+  return pathExists(dir + "/neurohex/raw_games.dat") ? dir : "";
+}
+
+}  // namespace hextorch::testsupport
