@@ -1,0 +1,160 @@
+#include "model/networks.h"
+
+#include "util/error.h"
+
+namespace hextorch::model {
+namespace nn = torch::nn;
+namespace {
+
+nn::Conv2d conv(int in, int out, int kernel, int stride = 1) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
+}
+
+// conv3x3-BN-ReLU-conv3x3-BN plus the skip (projected when the shape changes), ReLU.
+struct BasicBlockImpl : nn::Module {
+  BasicBlockImpl(int in, int out, int stride)
+      : conv1(register_module("conv1", conv(in, out, 3, stride))),
+        bn1(register_module("bn1", nn::BatchNorm2d(out))),
+        conv2(register_module("conv2", conv(out, out, 3))),
+        bn2(register_module("bn2", nn::BatchNorm2d(out))) {
+    if (stride != 1 || in != out) {
+      projection = register_module("projection", conv(in, out, 1, stride));
+      projectionBn = register_module("projection_bn", nn::BatchNorm2d(out));
+    }
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    auto y = torch::relu(bn1(conv1(x)));
+    y = bn2(conv2(y));
+    auto skip = projection ? projectionBn(projection(x)) : x;
+    return torch::relu(y + skip);
+  }
+  nn::Conv2d conv1;
+  nn::BatchNorm2d bn1;
+  nn::Conv2d conv2;
+  nn::BatchNorm2d bn2;
+  nn::Conv2d projection{nullptr};
+  nn::BatchNorm2d projectionBn{nullptr};
+};
+TORCH_MODULE(BasicBlock);
+
+std::vector<torch::Tensor> parametersOf(std::initializer_list<nn::Module*> modules) {
+  std::vector<torch::Tensor> out;
+  for (auto* m : modules) {
+    auto p = m->parameters();
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  return out;
+}
+
+// The users' reference network ("TwoHeadedResNet"): a ResNet-18 layout with global
+// pooling heads. 11,283,754 parameters on 13x13.
+struct SnowflakeImpl : NetworkImpl {
+  explicit SnowflakeImpl(const ModelConfig& c) : cells(c.boardSize * c.boardSize) {
+    stem = register_module("stem", conv(3, 64, 5));
+    stemBn = register_module("stem_bn", nn::BatchNorm2d(64));
+    const int channels[4] = {64, 128, 256, 512};
+    const int strides[4] = {1, 2, 2, 2};
+    int in = 64;
+    for (int s = 0; s < 4; ++s) {
+      for (int b = 0; b < 2; ++b) {
+        blocks->push_back(BasicBlock(in, channels[s], b == 0 ? strides[s] : 1));
+        in = channels[s];
+      }
+    }
+    register_module("blocks", blocks);
+    policyDropout = register_module("policy_dropout", nn::Dropout(c.dropout));
+    policyFc = register_module("policy_fc", nn::Linear(512, cells));
+    valueConv = register_module("value_conv", conv(512, 32, 1));
+    valueBn = register_module("value_bn", nn::BatchNorm2d(32));
+    valueFc1 = register_module("value_fc1", nn::Linear(32, 256));
+    valueDropout = register_module("value_dropout", nn::Dropout(c.dropout));
+    valueFc2 = register_module("value_fc2", nn::Linear(256, 1));
+  }
+  std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x) override {
+    x = torch::relu(stemBn(stem(x)));
+    x = blocks->forward(x);
+    auto policy = policyFc(policyDropout(x.mean({2, 3})));
+    auto v = torch::relu(valueBn(valueConv(x))).mean({2, 3});
+    v = torch::tanh(valueFc2(valueDropout(torch::relu(valueFc1(v))))).squeeze(1);
+    return {policy, v};
+  }
+  std::vector<torch::Tensor> valueHeadParameters() override {
+    return parametersOf({valueConv.get(), valueBn.get(), valueFc1.get(), valueFc2.get()});
+  }
+  int cells;
+  nn::Conv2d stem{nullptr}, valueConv{nullptr};
+  nn::BatchNorm2d stemBn{nullptr}, valueBn{nullptr};
+  nn::Sequential blocks;
+  nn::Dropout policyDropout{nullptr}, valueDropout{nullptr};
+  nn::Linear policyFc{nullptr}, valueFc1{nullptr}, valueFc2{nullptr};
+};
+
+// A residual tower at constant board resolution with a convolutional policy head
+// (one logit per cell, the AlphaZero/KataGo style): translation-aware and any board size.
+struct ResidualTowerImpl : NetworkImpl {
+  ResidualTowerImpl(const ModelConfig& c, int blockCount, int width) {
+    stem = register_module("stem", conv(3, width, 3));
+    stemBn = register_module("stem_bn", nn::BatchNorm2d(width));
+    for (int b = 0; b < blockCount; ++b) blocks->push_back(BasicBlock(width, width, 1));
+    register_module("blocks", blocks);
+    policyConv = register_module("policy_conv", conv(width, 32, 1));
+    policyBn = register_module("policy_bn", nn::BatchNorm2d(32));
+    policyOut = register_module("policy_out", nn::Conv2d(nn::Conv2dOptions(32, 1, 1).bias(true)));
+    valueConv = register_module("value_conv", conv(width, 32, 1));
+    valueBn = register_module("value_bn", nn::BatchNorm2d(32));
+    valueFc1 = register_module("value_fc1", nn::Linear(32, 128));
+    valueDropout = register_module("value_dropout", nn::Dropout(c.dropout));
+    valueFc2 = register_module("value_fc2", nn::Linear(128, 1));
+  }
+  std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x) override {
+    x = torch::relu(stemBn(stem(x)));
+    x = blocks->forward(x);
+    auto policy = policyOut(torch::relu(policyBn(policyConv(x)))).flatten(1);
+    auto v = torch::relu(valueBn(valueConv(x))).mean({2, 3});
+    v = torch::tanh(valueFc2(valueDropout(torch::relu(valueFc1(v))))).squeeze(1);
+    return {policy, v};
+  }
+  std::vector<torch::Tensor> valueHeadParameters() override {
+    return parametersOf({valueConv.get(), valueBn.get(), valueFc1.get(), valueFc2.get()});
+  }
+  nn::Conv2d stem{nullptr}, policyConv{nullptr}, policyOut{nullptr}, valueConv{nullptr};
+  nn::BatchNorm2d stemBn{nullptr}, policyBn{nullptr}, valueBn{nullptr};
+  nn::Sequential blocks;
+  nn::Dropout valueDropout{nullptr};
+  nn::Linear valueFc1{nullptr}, valueFc2{nullptr};
+};
+
+void initialise(nn::Module& module) {
+  torch::NoGradGuard noGrad;
+  for (auto& m : module.modules(/*include_self=*/false)) {
+    if (auto* c = m->as<nn::Conv2d>()) {
+      nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+      if (c->bias.defined()) nn::init::zeros_(c->bias);
+    } else if (auto* bn = m->as<nn::BatchNorm2d>()) {
+      nn::init::ones_(bn->weight);
+      nn::init::zeros_(bn->bias);
+    } else if (auto* l = m->as<nn::Linear>()) {
+      nn::init::xavier_normal_(l->weight);
+      nn::init::zeros_(l->bias);
+    }
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<NetworkImpl> makeNetwork(const ModelConfig& config) {
+  std::shared_ptr<NetworkImpl> net;
+  if (config.preset == "snowflake") {
+    net = std::make_shared<SnowflakeImpl>(config);
+  } else if (config.preset == "resnet") {
+    net = std::make_shared<ResidualTowerImpl>(config, config.blocks > 0 ? config.blocks : 6, config.channels > 0 ? config.channels : 96);
+  } else if (config.preset == "tiny") {
+    net = std::make_shared<ResidualTowerImpl>(config, config.blocks > 0 ? config.blocks : 2, config.channels > 0 ? config.channels : 32);
+  } else {
+    throw Error(ErrorCode::InvalidArgument, "model preset '" + config.preset + "' is not one of snowflake, resnet, tiny");
+  }
+  initialise(*net);
+  return net;
+}
+
+}  // namespace hextorch::model

@@ -1,0 +1,29 @@
+// Policy/value networks. Every preset maps [B,3,N,N] planes to policy logits [B,N*N]
+// and a value in [-1,1] (+1 = Red wins).
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <utility>
+
+namespace hextorch::model {
+
+struct ModelConfig {
+  std::string preset = "tiny";  // snowflake | resnet | tiny
+  int boardSize = 13;
+  int blocks = 0;    // resnet/tiny: residual blocks (0 = preset default)
+  int channels = 0;  // resnet/tiny: channels (0 = preset default)
+  double dropout = 0.1;
+};
+
+struct NetworkImpl : torch::nn::Module {
+  virtual std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor planes) = 0;
+  // Parameters of the value head, which may get their own LR and weight decay.
+  virtual std::vector<torch::Tensor> valueHeadParameters() = 0;
+};
+
+// Builds the network with the fixed initialisation of the reference model (Kaiming
+// normal fan-out for convolutions, BN 1/0, Xavier normal for Linear with zero bias).
+std::shared_ptr<NetworkImpl> makeNetwork(const ModelConfig& config);
+
+}  // namespace hextorch::model

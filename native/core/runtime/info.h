@@ -1,0 +1,21 @@
+// What this build of hextorch runs on: LibTorch version, CUDA devices, threads.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace hextorch::runtime {
+
+struct Info {
+  std::string torchVersion;
+  bool cudaAvailable = false;
+  int cudaDeviceCount = 0;
+  std::vector<std::string> cudaDevices;
+  long cudnnVersion = 0;  // 0: none
+  int threads = 0;
+  std::string buildType;
+};
+
+Info collectInfo();
+void setThreads(int threads);
+
+}  // namespace hextorch::runtime

@@ -1,0 +1,45 @@
+// The one place for differences between LibTorch versions (Debian's 1.13 and
+// PyTorch 2.x): autocast's API changed in 2.4 to take a device type.
+#pragma once
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
+namespace hextorch::compat {
+
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+inline void setAutocast(bool cuda, bool enabled, at::ScalarType dtype) {
+  at::DeviceType device = cuda ? at::kCUDA : at::kCPU;
+  at::autocast::set_autocast_enabled(device, enabled);
+  if (enabled) at::autocast::set_autocast_dtype(device, dtype);
+}
+#else
+inline void setAutocast(bool cuda, bool enabled, at::ScalarType dtype) {
+  if (cuda) {
+    at::autocast::set_enabled(enabled);
+    if (enabled) at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    at::autocast::set_cpu_enabled(enabled);
+    if (enabled) at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+}
+#endif
+
+// Autocast state is thread-local and training runs on pool threads: enable it for the
+// scope of one step.
+class AutocastScope {
+ public:
+  AutocastScope(bool cuda, bool enabled) : cuda_(cuda), enabled_(enabled) {
+    if (enabled_) setAutocast(cuda_, true, at::kBFloat16);
+  }
+  ~AutocastScope() {
+    if (enabled_) {
+      setAutocast(cuda_, false, at::kBFloat16);
+      at::autocast::clear_cache();
+    }
+  }
+
+ private:
+  bool cuda_, enabled_;
+};
+
+}  // namespace hextorch::compat

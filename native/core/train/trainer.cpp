@@ -1,0 +1,419 @@
+#include "train/trainer.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstdio>
+#include <thread>
+
+#include "model/networks.h"
+#include "train/torch_compat.h"
+#include "util/crc32c.h"
+#include "util/error.h"
+#include "util/random.h"
+
+#ifdef HEXTORCH_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#endif
+
+namespace hextorch::train {
+namespace {
+
+constexpr int64_t kNoPolicyTarget = -1;
+
+// Accumulator slots, kept on the device so a step never waits for the host.
+enum Slot { PolicyLoss, PolicyCount, PolicyCorrect, ValueLoss, ValueCorrect, SlotCount };
+
+torch::Device parseDevice(const std::string& name) {
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  if (name == "cpu") return torch::Device(torch::kCPU);
+  if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
+    if (!torch::cuda::is_available()) {
+      throw Error(ErrorCode::InvalidArgument, "device '" + name + "' was asked for but CUDA is not available to this LibTorch");
+    }
+    int index = name == "cuda" ? 0 : std::atoi(name.c_str() + 5);
+    if (index < 0 || index >= static_cast<int>(torch::cuda::device_count())) {
+      throw Error(ErrorCode::InvalidArgument, "device '" + name + "': there are " +
+                                                  std::to_string(torch::cuda::device_count()) + " CUDA devices");
+    }
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  throw Error(ErrorCode::InvalidArgument, "device '" + name + "' is not one of auto, cpu, cuda, cuda:N");
+}
+
+model::ModelConfig modelConfig(const TrainerOptions& o) {
+  model::ModelConfig c;
+  c.preset = o.preset;
+  c.boardSize = o.boardSize;
+  c.blocks = o.blocks;
+  c.channels = o.channels;
+  c.dropout = o.dropout;
+  return c;
+}
+
+// Rethrows LibTorch errors as hextorch errors without the C++ backtrace.
+template <typename F>
+auto guarded(const std::string& what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const c10::Error& e) {
+    throw Error(ErrorCode::Internal, what + ": " + e.what_without_backtrace());
+  }
+}
+
+}  // namespace
+
+struct Trainer::Impl {
+  TrainerOptions options;
+  torch::Device device{torch::kCPU};
+  bool cuda = false;
+  bool bf16 = false;
+  std::shared_ptr<model::NetworkImpl> net;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::vector<double> baseLearningRates;
+  std::vector<torch::Tensor> parameters;
+  int64_t step = 0, samples = 0;
+
+  torch::Tensor trainSums, evalSums, nonFiniteStep;
+  int64_t trainSamples = 0, trainBatches = 0, evalSamples = 0, evalBatches = 0;
+
+  double scheduleFactor(int64_t s) const {
+    const ScheduleOptions& sc = options.schedule;
+    if (s < sc.warmupSteps) return static_cast<double>(s + 1) / static_cast<double>(sc.warmupSteps);
+    int64_t t = s - sc.warmupSteps;
+    if (sc.kind == "cosine") {
+      double span = static_cast<double>(std::max<int64_t>(1, sc.totalSteps - sc.warmupSteps));
+      double progress = std::min(1.0, static_cast<double>(t) / span);
+      return sc.minFactor + (1.0 - sc.minFactor) * 0.5 * (1.0 + std::cos(M_PI * progress));
+    }
+    if (sc.kind == "step" && sc.stepSize > 0) return std::pow(sc.gamma, static_cast<double>(t / sc.stepSize));
+    return 1.0;
+  }
+
+  void applySchedule() {
+    double factor = scheduleFactor(step);
+    auto& groups = optimizer->param_groups();
+    for (size_t g = 0; g < groups.size(); ++g) groups[g].options().set_lr(baseLearningRates[g] * factor);
+  }
+
+  void makeOptimizer() {
+    // Two groups: the trunk and policy head, and the value head with its own factors.
+    std::vector<torch::Tensor> value = net->valueHeadParameters();
+    std::vector<torch::Tensor> rest;
+    for (auto& p : net->parameters()) {
+      bool inValue = false;
+      for (auto& v : value) inValue = inValue || v.is_same(p);
+      if (!inValue) rest.push_back(p);
+    }
+    double lr = options.learningRate, wd = options.weightDecay;
+    double valueLr = lr * options.valueHeadLrFactor, valueWd = wd * options.valueHeadWeightDecayFactor;
+    baseLearningRates = {lr, valueLr};
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    if (options.optimizer == "adam" || options.optimizer == "adamw") {
+      bool decoupled = options.optimizer == "adamw";
+      auto make = [&](double l, double w) -> std::unique_ptr<torch::optim::OptimizerOptions> {
+        if (decoupled) return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(l).weight_decay(w));
+        return std::make_unique<torch::optim::AdamOptions>(torch::optim::AdamOptions(l).weight_decay(w));
+      };
+      groups.emplace_back(rest, make(lr, wd));
+      groups.emplace_back(value, make(valueLr, valueWd));
+      if (decoupled) optimizer = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(lr).weight_decay(wd));
+      else optimizer = std::make_unique<torch::optim::Adam>(groups, torch::optim::AdamOptions(lr).weight_decay(wd));
+    } else if (options.optimizer == "sgd") {
+      auto make = [&](double l, double w) {
+        return std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(l).momentum(options.momentum).weight_decay(w));
+      };
+      groups.emplace_back(rest, make(lr, wd));
+      groups.emplace_back(value, make(valueLr, valueWd));
+      optimizer = std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(lr).momentum(options.momentum).weight_decay(wd));
+    } else {
+      throw Error(ErrorCode::InvalidArgument, "optimizer '" + options.optimizer + "' is not one of adam, adamw, sgd");
+    }
+  }
+
+  struct Tensors {
+    torch::Tensor planes, policy, value;
+  };
+
+  Tensors toDevice(const data::Batch& b) {
+    if (b.boardSize != options.boardSize) {
+      throw Error(ErrorCode::InvalidArgument, "batch board size " + std::to_string(b.boardSize) +
+                                                  " does not match the model's " + std::to_string(options.boardSize));
+    }
+    int n = b.boardSize;
+    // The batch outlives the step (its owner holds it), so CPU tensors alias its memory.
+    auto planes = torch::from_blob(const_cast<float*>(b.planes.data()), {b.size, 3, n, n}, torch::kFloat32);
+    auto policy = torch::from_blob(const_cast<int64_t*>(b.policy.data()), {b.size}, torch::kInt64);
+    auto value = torch::from_blob(const_cast<float*>(b.value.data()), {b.size}, torch::kFloat32);
+    if (!cuda) return {planes, policy, value};
+    return {planes.pin_memory().to(device, /*non_blocking=*/true), policy.pin_memory().to(device, true),
+            value.pin_memory().to(device, true)};
+  }
+
+  // Forward pass and loss terms, in fp32 whatever the autocast precision.
+  struct Output {
+    torch::Tensor loss, policySum, policyCount, policyCorrect, valueSum, valueCorrect;
+  };
+
+  Output forwardLoss(const Tensors& t) {
+    torch::Tensor logits, v;
+    {
+      compat::AutocastScope autocast(cuda, bf16);
+      std::tie(logits, v) = net->forward(t.planes);
+    }
+    logits = logits.to(torch::kFloat32);
+    v = v.to(torch::kFloat32);
+    Output o;
+    auto hasTarget = t.policy.ge(0);
+    o.policySum = torch::nn::functional::cross_entropy(
+        logits, t.policy,
+        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum).ignore_index(kNoPolicyTarget));
+    o.policyCount = hasTarget.sum();
+    o.policyCorrect = (logits.argmax(1).eq(t.policy) & hasTarget).sum();
+    auto probabilityRed = (v + 1.0) * 0.5;
+    o.valueSum = (probabilityRed - t.value).pow(2).sum();
+    o.valueCorrect = (v.gt(0).eq(t.value.gt(0.5))).sum();
+    auto policyMean = o.policySum / o.policyCount.clamp_min(1);
+    auto valueMean = o.valueSum / static_cast<double>(t.value.size(0));
+    o.loss = options.policyWeight * policyMean + options.valueWeight * valueMean;
+    return o;
+  }
+
+  void accumulate(torch::Tensor& sums, const Output& o) {
+    auto values = torch::stack({o.policySum.detach().to(torch::kFloat64), o.policyCount.to(torch::kFloat64),
+                                o.policyCorrect.to(torch::kFloat64), o.valueSum.detach().to(torch::kFloat64),
+                                o.valueCorrect.to(torch::kFloat64)});
+    sums.add_(values);
+  }
+
+  void clipGradients() {
+    if (options.gradientClip <= 0) return;
+    // Without .item(): the clip factor stays on the device, so CUDA steps never sync.
+    std::vector<torch::Tensor> norms;
+    for (auto& p : parameters)
+      if (p.grad().defined()) norms.push_back(p.grad().norm(2));
+    if (norms.empty()) return;
+    auto total = torch::stack(norms).norm(2);
+    auto factor = (options.gradientClip / (total + 1e-6)).clamp_max(1.0);
+    for (auto& p : parameters)
+      if (p.grad().defined()) p.grad().mul_(factor);
+  }
+
+  MetricSums read(torch::Tensor& sums, int64_t& samplesSeen, int64_t& batches, bool includeNonFinite) {
+    auto host = sums.to(torch::kCPU);
+    const double* s = host.data_ptr<double>();
+    MetricSums m;
+    m.policyLoss = s[PolicyLoss];
+    m.policyCount = static_cast<int64_t>(s[PolicyCount]);
+    m.policyCorrect = static_cast<int64_t>(s[PolicyCorrect]);
+    m.valueLoss = s[ValueLoss];
+    m.valueCorrect = static_cast<int64_t>(s[ValueCorrect]);
+    m.samples = samplesSeen;
+    m.batches = batches;
+    if (includeNonFinite) {
+      m.nonFiniteStep = nonFiniteStep.to(torch::kCPU).item<int64_t>();
+      nonFiniteStep.fill_(-1);
+    }
+    sums.zero_();
+    samplesSeen = 0;
+    batches = 0;
+    return m;
+  }
+};
+
+Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.options = options;
+  guarded("cannot create the trainer", [&] {
+    m.device = parseDevice(options.device);
+    m.cuda = m.device.is_cuda();
+    if (options.precision == "auto") m.bf16 = m.cuda;
+    else if (options.precision == "bf16") m.bf16 = true;
+    else if (options.precision == "fp32") m.bf16 = false;
+    else throw Error(ErrorCode::InvalidArgument, "precision '" + options.precision + "' is not one of auto, fp32, bf16");
+    int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(threads);
+    if (m.cuda) at::globalContext().setBenchmarkCuDNN(true);
+
+    torch::manual_seed(mixKeys(options.seed, 0x494E4954ULL));
+    m.net = model::makeNetwork(modelConfig(options));
+    m.net->to(m.device);
+    m.parameters = m.net->parameters();
+    m.makeOptimizer();
+    auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(m.device);
+    m.trainSums = torch::zeros({SlotCount}, f64);
+    m.evalSums = torch::zeros({SlotCount}, f64);
+    m.nonFiniteStep = torch::full({}, -1, torch::TensorOptions().dtype(torch::kInt64).device(m.device));
+  });
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::trainStep(const data::Batch& batch) {
+  Impl& m = *impl_;
+  guarded("training step failed", [&] {
+    m.net->train();
+    // Dropout draws from a generator seeded by (run seed, step): a resumed run draws
+    // exactly what an uninterrupted one would.
+    torch::manual_seed(mixKeys(m.options.seed, 0x44524F50ULL, static_cast<uint64_t>(m.step)));
+    m.applySchedule();
+    Impl::Tensors t = m.toDevice(batch);
+    Impl::Output o = m.forwardLoss(t);
+    if (!m.cuda) {
+      float loss = o.loss.item<float>();  // free on CPU: stop before a bad update
+      if (!std::isfinite(loss)) {
+        throw Error(ErrorCode::NonFiniteLoss, "loss is " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
+                                                  " at global batch " + std::to_string(m.step) +
+                                                  " (epoch " + std::to_string(batch.epoch) + ", batch " +
+                                                  std::to_string(batch.index) + " of the epoch)");
+      }
+    } else {
+      m.nonFiniteStep = torch::where(m.nonFiniteStep.ge(0) | o.loss.isfinite(), m.nonFiniteStep,
+                                     torch::full({}, m.step, m.nonFiniteStep.options()));
+    }
+    m.optimizer->zero_grad();
+    o.loss.backward();
+    m.clipGradients();
+    m.optimizer->step();
+    torch::NoGradGuard noGrad;
+    m.accumulate(m.trainSums, o);
+  });
+  ++m.step;
+  m.samples += batch.size;
+  m.trainSamples += batch.size;
+  ++m.trainBatches;
+}
+
+MetricSums Trainer::takeTrainMetrics() {
+  return guarded("cannot read metrics", [&] {
+    return impl_->read(impl_->trainSums, impl_->trainSamples, impl_->trainBatches, true);
+  });
+}
+
+void Trainer::evaluateBatch(const data::Batch& batch) {
+  Impl& m = *impl_;
+  guarded("validation step failed", [&] {
+    torch::NoGradGuard noGrad;
+    m.net->eval();
+    Impl::Output o = m.forwardLoss(m.toDevice(batch));
+    m.accumulate(m.evalSums, o);
+  });
+  m.evalSamples += batch.size;
+  ++m.evalBatches;
+}
+
+MetricSums Trainer::takeEvalMetrics() {
+  return guarded("cannot read metrics", [&] {
+    return impl_->read(impl_->evalSums, impl_->evalSamples, impl_->evalBatches, false);
+  });
+}
+
+Prediction Trainer::predict(const float* planes, int count) {
+  Impl& m = *impl_;
+  return guarded("prediction failed", [&] {
+    int n = m.options.boardSize, cells = n * n;
+    torch::NoGradGuard noGrad;
+    m.net->eval();
+    auto input = torch::from_blob(const_cast<float*>(planes), {count, 3, n, n}, torch::kFloat32).to(m.device);
+    torch::Tensor logits, v;
+    {
+      compat::AutocastScope autocast(m.cuda, m.bf16);
+      std::tie(logits, v) = m.net->forward(input);
+    }
+    logits = logits.to(torch::kFloat32);
+    // Occupied cells are never proposed.
+    auto occupied = (input.select(1, 0) + input.select(1, 1)).reshape({count, cells}).gt(0.5);
+    logits = logits.masked_fill(occupied, -std::numeric_limits<float>::infinity());
+    auto probabilities = torch::softmax(logits, 1);
+    probabilities = torch::nan_to_num(probabilities, 0.0).masked_fill(occupied, 0.0).to(torch::kCPU).contiguous();
+    auto values = v.to(torch::kFloat32).to(torch::kCPU).contiguous();
+    Prediction p;
+    p.policy.assign(probabilities.data_ptr<float>(), probabilities.data_ptr<float>() + count * cells);
+    p.value.assign(values.data_ptr<float>(), values.data_ptr<float>() + count);
+    return p;
+  });
+}
+
+namespace {
+std::string optionsSignature(const TrainerOptions& o) {
+  return o.preset + "/" + std::to_string(o.boardSize) + "/" + std::to_string(o.blocks) + "/" +
+         std::to_string(o.channels) + "/" + o.optimizer;
+}
+}  // namespace
+
+void Trainer::save(const std::string& path, const std::string& extra) {
+  Impl& m = *impl_;
+  guarded("cannot write checkpoint " + path, [&] {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive modelArchive, optimizerArchive;
+    m.net->save(modelArchive);
+    m.optimizer->save(optimizerArchive);
+    archive.write("model", modelArchive);
+    archive.write("optimizer", optimizerArchive);
+    archive.write("step", torch::tensor(m.step, torch::kInt64));
+    archive.write("samples", torch::tensor(m.samples, torch::kInt64));
+    archive.write("signature", c10::IValue(optionsSignature(m.options)));
+    archive.write("extra", c10::IValue(extra));
+    archive.save_to(path);
+  });
+}
+
+std::string Trainer::load(const std::string& path) {
+  Impl& m = *impl_;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path, m.device);
+    c10::IValue signature, extra;
+    archive.read("signature", signature);
+    if (signature.toStringRef() != optionsSignature(m.options)) {
+      throw Error(ErrorCode::InvalidArgument, "checkpoint " + path + " was made for model " + signature.toStringRef() +
+                                                  ", not " + optionsSignature(m.options));
+    }
+    torch::serialize::InputArchive modelArchive, optimizerArchive;
+    archive.read("model", modelArchive);
+    archive.read("optimizer", optimizerArchive);
+    m.net->load(modelArchive);
+    m.optimizer->load(optimizerArchive);
+    torch::Tensor step, samples;
+    archive.read("step", step);
+    archive.read("samples", samples);
+    m.step = step.item<int64_t>();
+    m.samples = samples.item<int64_t>();
+    archive.read("extra", extra);
+    return extra.toStringRef();
+  } catch (const c10::Error& e) {
+    throw Error(ErrorCode::CorruptData, "checkpoint " + path + " cannot be read: " + e.what_without_backtrace());
+  }
+}
+
+TrainerState Trainer::state() const {
+  return {impl_->step, impl_->samples, impl_->baseLearningRates[0] * impl_->scheduleFactor(impl_->step)};
+}
+
+const TrainerOptions& Trainer::options() const { return impl_->options; }
+
+std::string Trainer::deviceName() const { return impl_->device.str(); }
+std::string Trainer::precision() const { return impl_->bf16 ? "bf16" : "fp32"; }
+
+int64_t Trainer::parameterCount() const {
+  int64_t total = 0;
+  for (const auto& p : impl_->net->parameters()) total += p.numel();
+  return total;
+}
+
+std::string Trainer::weightsDigest() const {
+  uint64_t digest = 0x574549474854ULL;
+  auto fold = [&](const std::string& name, const torch::Tensor& t) {
+    auto host = t.detach().to(torch::kCPU).contiguous();
+    uint32_t crc = crc32c(name.data(), name.size());
+    crc = crc32c(host.data_ptr(), host.numel() * host.element_size(), crc);
+    digest = mixKeys(digest, crc);
+  };
+  for (const auto& p : impl_->net->named_parameters()) fold(p.key(), p.value());
+  for (const auto& b : impl_->net->named_buffers()) fold(b.key(), b.value());
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(digest));
+  return text;
+}
+
+}  // namespace hextorch::train

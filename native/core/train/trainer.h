@@ -1,0 +1,100 @@
+// The LibTorch side of training: one model and optimiser for a whole run, stepped one
+// batch at a time. This header keeps LibTorch out of its users (pimpl), so the
+// binding compiles without torch/torch.h.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/batch.h"
+
+namespace hextorch::train {
+
+struct ScheduleOptions {
+  std::string kind = "constant";  // constant | cosine | step
+  int64_t warmupSteps = 0;
+  int64_t totalSteps = 0;     // cosine: steps to decay over
+  double minFactor = 0.0;     // cosine: floor, as a fraction of the base LR
+  int64_t stepSize = 0;       // step: multiply by gamma every stepSize steps
+  double gamma = 0.1;
+};
+
+struct TrainerOptions {
+  std::string preset = "tiny";
+  int boardSize = 13;
+  int blocks = 0;
+  int channels = 0;
+  double dropout = 0.1;
+
+  std::string device = "auto";     // auto | cpu | cuda | cuda:N
+  std::string precision = "auto";  // auto | fp32 | bf16
+  int threads = 0;                 // CPU intra-op threads; 0: the cores available
+
+  std::string optimizer = "adam";  // adam | adamw | sgd
+  double learningRate = 1e-3;
+  double weightDecay = 1e-4;
+  double momentum = 0.9;           // sgd
+  double valueHeadLrFactor = 1.0;
+  double valueHeadWeightDecayFactor = 1.0;
+  double gradientClip = 4.0;       // max global norm; 0 disables
+  ScheduleOptions schedule;
+
+  double policyWeight = 0.15;
+  double valueWeight = 0.85;
+  uint64_t seed = 1;
+};
+
+// Sums over the batches of one call; means are taken by the caller.
+struct MetricSums {
+  double policyLoss = 0;   // summed cross-entropy over positions with a policy target
+  int64_t policyCount = 0;
+  int64_t policyCorrect = 0;
+  double valueLoss = 0;    // summed squared error of P(Red wins) against the target
+  int64_t valueCorrect = 0;
+  int64_t samples = 0;
+  int64_t batches = 0;
+  int64_t nonFiniteStep = -1;  // global step of the first non-finite loss, or -1
+};
+
+struct TrainerState {
+  int64_t step = 0;     // optimiser steps taken
+  int64_t samples = 0;  // training samples seen
+  double learningRate = 0;
+};
+
+struct Prediction {
+  std::vector<float> policy;  // [count, N*N] probabilities, 0 on occupied cells
+  std::vector<float> value;   // [count] in [-1, 1], +1 = Red wins
+};
+
+class Trainer {
+ public:
+  explicit Trainer(const TrainerOptions& options);
+  ~Trainer();
+
+  void trainStep(const data::Batch& batch);
+  MetricSums takeTrainMetrics();
+  void evaluateBatch(const data::Batch& batch);
+  MetricSums takeEvalMetrics();
+  Prediction predict(const float* planes, int count);
+
+  // Model, optimiser, counters, options and `extra` (caller's JSON) in one file.
+  void save(const std::string& path, const std::string& extra);
+  // Loads a file written by save(); returns its `extra`.
+  std::string load(const std::string& path);
+
+  TrainerState state() const;
+  const TrainerOptions& options() const;
+  std::string deviceName() const;
+  std::string precision() const;
+  int64_t parameterCount() const;
+  // Hex digest of every parameter and buffer: equal digests mean identical weights.
+  std::string weightsDigest() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hextorch::train

@@ -1,0 +1,156 @@
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "data/batch_stream.h"
+#include "data/importer.h"
+#include "model/networks.h"
+#include "test_support.h"
+#include "train/trainer.h"
+#include "util/error.h"
+
+using namespace hextorch;
+
+namespace {
+
+const std::string& trainerDataset() {
+  static testsupport::TempDir dir;
+  static bool made = false;
+  if (!made) {
+    data::GenerateOptions options;
+    options.games = 200;
+    options.boardSize = 7;
+    options.build.outDir = dir.path();
+    data::generateDataset(options);
+    made = true;
+  }
+  return dir.path();
+}
+
+train::TrainerOptions tinyOptions() {
+  train::TrainerOptions o;
+  o.preset = "tiny";
+  o.boardSize = 7;
+  o.device = "cpu";
+  o.threads = 2;
+  o.seed = 5;
+  return o;
+}
+
+std::unique_ptr<data::BatchStream> stream() {
+  data::StreamOptions s;
+  s.batchSize = 32;
+  s.workers = 2;
+  return std::make_unique<data::BatchStream>(data::Dataset::open(trainerDataset(), data::Split::Train), s);
+}
+
+}  // namespace
+
+TEST(Networks, SnowflakeHasTheReferenceParameterCountAndShapes) {
+  model::ModelConfig c;
+  c.preset = "snowflake";
+  c.boardSize = 13;
+  auto net = model::makeNetwork(c);
+  int64_t total = 0;
+  for (const auto& p : net->parameters()) total += p.numel();
+  EXPECT_EQ(total, 11283754);
+  net->eval();
+  torch::NoGradGuard noGrad;
+  auto [policy, value] = net->forward(torch::rand({4, 3, 13, 13}));
+  EXPECT_EQ(policy.sizes(), (std::vector<int64_t>{4, 169}));
+  EXPECT_EQ(value.sizes(), (std::vector<int64_t>{4}));
+  EXPECT_TRUE(value.abs().le(1).all().item<bool>());
+}
+
+TEST(Networks, ResidualPresetsFollowTheBoardSize) {
+  for (const char* preset : {"tiny", "resnet"}) {
+    model::ModelConfig c;
+    c.preset = preset;
+    c.boardSize = 9;
+    auto net = model::makeNetwork(c);
+    net->eval();
+    torch::NoGradGuard noGrad;
+    auto [policy, value] = net->forward(torch::rand({2, 3, 9, 9}));
+    EXPECT_EQ(policy.size(1), 81);
+    EXPECT_EQ(value.size(0), 2);
+  }
+  model::ModelConfig bad;
+  bad.preset = "huge";
+  EXPECT_THROW(model::makeNetwork(bad), Error);
+}
+
+TEST(Trainer, SaveLoadContinueIsBitIdenticalToNeverStopping) {
+  testsupport::TempDir dir;
+  auto s1 = stream();
+  train::Trainer straight(tinyOptions());
+  for (int i = 0; i < 6; ++i) straight.trainStep(*s1->next());
+
+  auto s2 = stream();
+  train::Trainer first(tinyOptions());
+  for (int i = 0; i < 3; ++i) first.trainStep(*s2->next());
+  first.save(dir.file("c.pt"), "{\"note\":1}");
+  data::Cursor cursor = s2->cursor();
+
+  train::Trainer second(tinyOptions());
+  EXPECT_EQ(second.load(dir.file("c.pt")), "{\"note\":1}");
+  auto s3 = stream();
+  s3->seek(cursor);
+  for (int i = 0; i < 3; ++i) second.trainStep(*s3->next());
+  EXPECT_EQ(second.state().step, 6);
+  EXPECT_EQ(second.weightsDigest(), straight.weightsDigest());
+  EXPECT_NE(second.weightsDigest(), train::Trainer(tinyOptions()).weightsDigest());
+}
+
+TEST(Trainer, PoliciesLeaveOutFinalPositionsAndMetricsAddUp) {
+  train::Trainer trainer(tinyOptions());
+  auto s = stream();
+  int64_t samples = 0, withTarget = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto batch = s->next();
+    samples += batch->size;
+    for (auto p : batch->policy) withTarget += p >= 0;
+    trainer.trainStep(*batch);
+  }
+  train::MetricSums m = trainer.takeTrainMetrics();
+  EXPECT_EQ(m.samples, samples);
+  EXPECT_EQ(m.batches, 4);
+  EXPECT_EQ(m.policyCount, withTarget);
+  EXPECT_LT(withTarget, samples);  // final positions exist and are excluded
+  EXPECT_GT(m.policyLoss, 0);
+  EXPECT_EQ(m.nonFiniteStep, -1);
+  EXPECT_EQ(trainer.takeTrainMetrics().samples, 0);
+}
+
+TEST(Trainer, PredictOnlyProposesEmptyCells) {
+  train::Trainer trainer(tinyOptions());
+  auto batch = stream()->next();
+  train::Prediction p = trainer.predict(batch->planes.data(), batch->size);
+  for (int j = 0; j < batch->size; ++j) {
+    double total = 0;
+    for (int i = 0; i < 49; ++i) {
+      float probability = p.policy[j * 49 + i];
+      bool occupied = batch->planes[j * 147 + i] > 0 || batch->planes[j * 147 + 49 + i] > 0;
+      if (occupied) {
+        EXPECT_EQ(probability, 0.0f);
+      }
+      total += probability;
+    }
+    EXPECT_NEAR(total, 1.0, 1e-4);
+    EXPECT_LE(std::abs(p.value[j]), 1.0f);
+  }
+}
+
+TEST(Trainer, NonFiniteLossStopsWithTheBatchNamed) {
+  auto options = tinyOptions();
+  options.learningRate = 1e30;
+  options.gradientClip = 0;
+  train::Trainer trainer(options);
+  auto s = stream();
+  try {
+    for (int i = 0; i < 50; ++i) trainer.trainStep(*s->next());
+    FAIL() << "expected a non-finite loss";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::NonFiniteLoss);
+    EXPECT_NE(std::string(e.what()).find("global batch"), std::string::npos);
+  }
+}
