@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "model/networks.h"
+#include "runtime/info.h"
 #include "train/torch_compat.h"
 #include "util/crc32c.h"
 #include "util/error.h"
@@ -232,7 +233,7 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
     else if (options.precision == "fp32") m.bf16 = false;
     else throw Error(ErrorCode::InvalidArgument, "precision '" + options.precision + "' is not one of auto, fp32, bf16");
     int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    at::set_num_threads(threads);
+    runtime::setThreads(threads);
     if (m.cuda) at::globalContext().setBenchmarkCuDNN(true);
 
     torch::manual_seed(mixKeys(options.seed, 0x494E4954ULL));

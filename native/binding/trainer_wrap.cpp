@@ -1,0 +1,222 @@
+#include "trainer_wrap.h"
+
+#include <cstring>
+
+#include "addon_data.h"
+#include "batch_wrap.h"
+#include "convert.h"
+#include "errors.h"
+#include "promise_worker.h"
+#include "util/error.h"
+
+namespace hextorch::binding {
+namespace {
+
+train::TrainerOptions readOptions(const Napi::Object& o) {
+  train::TrainerOptions t;
+  t.preset = getString(o, "model", t.preset);
+  t.boardSize = getInt(o, "boardSize", t.boardSize);
+  t.blocks = getInt(o, "blocks", t.blocks);
+  t.channels = getInt(o, "channels", t.channels);
+  t.dropout = getNumber(o, "dropout", t.dropout);
+  t.device = getString(o, "device", t.device);
+  t.precision = getString(o, "precision", t.precision);
+  t.threads = getInt(o, "threads", t.threads);
+  t.optimizer = getString(o, "optimizer", t.optimizer);
+  t.learningRate = getNumber(o, "learningRate", t.learningRate);
+  t.weightDecay = getNumber(o, "weightDecay", t.weightDecay);
+  t.momentum = getNumber(o, "momentum", t.momentum);
+  t.valueHeadLrFactor = getNumber(o, "valueHeadLrFactor", t.valueHeadLrFactor);
+  t.valueHeadWeightDecayFactor = getNumber(o, "valueHeadWeightDecayFactor", t.valueHeadWeightDecayFactor);
+  t.gradientClip = getNumber(o, "gradientClip", t.gradientClip);
+  t.policyWeight = getNumber(o, "policyWeight", t.policyWeight);
+  t.valueWeight = getNumber(o, "valueWeight", t.valueWeight);
+  t.seed = getUint64(o, "seed", t.seed);
+  Napi::Value schedule = o.Get("schedule");
+  if (schedule.IsObject()) {
+    Napi::Object s = schedule.As<Napi::Object>();
+    t.schedule.kind = getString(s, "kind", t.schedule.kind);
+    t.schedule.warmupSteps = getInt(s, "warmupSteps", 0);
+    t.schedule.totalSteps = getInt(s, "totalSteps", 0);
+    t.schedule.minFactor = getNumber(s, "minFactor", 0.0);
+    t.schedule.stepSize = getInt(s, "stepSize", 0);
+    t.schedule.gamma = getNumber(s, "gamma", 0.1);
+  }
+  return t;
+}
+
+Napi::Object metricsObject(Napi::Env env, const train::MetricSums& m) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("policyLossSum", m.policyLoss);
+  out.Set("policyCount", static_cast<double>(m.policyCount));
+  out.Set("policyCorrect", static_cast<double>(m.policyCorrect));
+  out.Set("valueLossSum", m.valueLoss);
+  out.Set("valueCorrect", static_cast<double>(m.valueCorrect));
+  out.Set("samples", static_cast<double>(m.samples));
+  out.Set("batches", static_cast<double>(m.batches));
+  out.Set("nonFiniteStep", static_cast<double>(m.nonFiniteStep));
+  return out;
+}
+
+}  // namespace
+
+Napi::Function TrainerWrap::define(Napi::Env env) {
+  return DefineClass(env, "NativeTrainer",
+                     {InstanceMethod<&TrainerWrap::trainStep>("trainStep"),
+                      InstanceMethod<&TrainerWrap::takeTrainMetrics>("takeTrainMetrics"),
+                      InstanceMethod<&TrainerWrap::evaluateBatch>("evaluateBatch"),
+                      InstanceMethod<&TrainerWrap::takeEvalMetrics>("takeEvalMetrics"),
+                      InstanceMethod<&TrainerWrap::predict>("predict"), InstanceMethod<&TrainerWrap::save>("save"),
+                      InstanceMethod<&TrainerWrap::load>("load"),
+                      InstanceMethod<&TrainerWrap::weightsDigest>("weightsDigest"),
+                      InstanceMethod<&TrainerWrap::state>("state"), InstanceMethod<&TrainerWrap::describe>("describe"),
+                      InstanceMethod<&TrainerWrap::dispose>("dispose")});
+}
+
+TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {}
+
+Napi::Value TrainerWrap::create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  train::TrainerOptions options = readOptions(requireObject(info, 0, "trainer options"));
+  auto result = std::make_shared<std::shared_ptr<train::Trainer>>();
+  return PromiseWorker::run(
+      env, [options, result] { *result = std::make_shared<train::Trainer>(options); },
+      [result](Napi::Env e) -> Napi::Value {
+        Napi::Object object = addonData(e).trainerConstructor.New({});
+        Unwrap(object)->trainer_ = std::move(*result);
+        return object;
+      });
+}
+
+std::shared_ptr<train::Trainer> TrainerWrap::get(Napi::Env env) const {
+  if (!trainer_) throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "the trainer was disposed"});
+  return trainer_;
+}
+
+std::shared_ptr<train::Trainer> TrainerWrap::begin(Napi::Env env, const char* what) {
+  auto trainer = get(env);
+  if (busy_) {
+    throw makeError(env, {errorCodeName(ErrorCode::Busy),
+                          std::string(what) + "() was called while another trainer call is in flight; await it first"});
+  }
+  busy_ = true;
+  return trainer;
+}
+
+Napi::Value TrainerWrap::trainStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto batch = BatchWrap::unwrap(env, info[0]);
+  auto trainer = begin(env, "trainStep");
+  return PromiseWorker::run(env, [trainer, batch] { trainer->trainStep(*batch); }, nullptr, [this] { busy_ = false; }, Value());
+}
+
+Napi::Value TrainerWrap::evaluateBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto batch = BatchWrap::unwrap(env, info[0]);
+  auto trainer = begin(env, "evaluateBatch");
+  return PromiseWorker::run(env, [trainer, batch] { trainer->evaluateBatch(*batch); }, nullptr, [this] { busy_ = false; }, Value());
+}
+
+Napi::Value TrainerWrap::takeTrainMetrics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto trainer = begin(env, "takeTrainMetrics");
+  auto result = std::make_shared<train::MetricSums>();
+  return PromiseWorker::run(
+      env, [trainer, result] { *result = trainer->takeTrainMetrics(); },
+      [result](Napi::Env e) -> Napi::Value { return metricsObject(e, *result); }, [this] { busy_ = false; }, Value());
+}
+
+Napi::Value TrainerWrap::takeEvalMetrics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto trainer = begin(env, "takeEvalMetrics");
+  auto result = std::make_shared<train::MetricSums>();
+  return PromiseWorker::run(
+      env, [trainer, result] { *result = trainer->takeEvalMetrics(); },
+      [result](Napi::Env e) -> Napi::Value { return metricsObject(e, *result); }, [this] { busy_ = false; }, Value());
+}
+
+// predict(planes: Float32Array [count*3*N*N], count)
+Napi::Value TrainerWrap::predict(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array || !info[1].IsNumber()) {
+    throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "predict expects (Float32Array planes, count)"});
+  }
+  auto array = info[0].As<Napi::Float32Array>();
+  int count = info[1].As<Napi::Number>().Int32Value();
+  auto trainer = get(env);
+  int n = trainer->options().boardSize;
+  if (count < 1 || array.ElementLength() != static_cast<size_t>(count) * 3 * n * n) {
+    throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument),
+                          "predict: planes must hold count*3*" + std::to_string(n) + "*" + std::to_string(n) + " floats"});
+  }
+  auto planes = std::make_shared<std::vector<float>>(array.Data(), array.Data() + array.ElementLength());
+  begin(env, "predict");
+  auto result = std::make_shared<train::Prediction>();
+  return PromiseWorker::run(
+      env, [trainer, planes, count, result] { *result = trainer->predict(planes->data(), count); },
+      [result](Napi::Env e) -> Napi::Value {
+        auto policy = Napi::Float32Array::New(e, result->policy.size());
+        std::memcpy(policy.Data(), result->policy.data(), result->policy.size() * sizeof(float));
+        auto value = Napi::Float32Array::New(e, result->value.size());
+        std::memcpy(value.Data(), result->value.data(), result->value.size() * sizeof(float));
+        Napi::Object out = Napi::Object::New(e);
+        out.Set("policy", policy);
+        out.Set("value", value);
+        return out;
+      },
+      [this] { busy_ = false; }, Value());
+}
+
+Napi::Value TrainerWrap::save(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString() || !info[1].IsString()) {
+    throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "save expects (path, extraJson)"});
+  }
+  std::string path = info[0].As<Napi::String>(), extra = info[1].As<Napi::String>();
+  auto trainer = begin(env, "save");
+  return PromiseWorker::run(env, [trainer, path, extra] { trainer->save(path, extra); }, nullptr, [this] { busy_ = false; }, Value());
+}
+
+Napi::Value TrainerWrap::load(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "load expects (path)"});
+  std::string path = info[0].As<Napi::String>();
+  auto trainer = begin(env, "load");
+  auto extra = std::make_shared<std::string>();
+  return PromiseWorker::run(
+      env, [trainer, path, extra] { *extra = trainer->load(path); },
+      [extra](Napi::Env e) -> Napi::Value { return Napi::String::New(e, *extra); }, [this] { busy_ = false; }, Value());
+}
+
+Napi::Value TrainerWrap::weightsDigest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto trainer = begin(env, "weightsDigest");
+  auto digest = std::make_shared<std::string>();
+  return PromiseWorker::run(
+      env, [trainer, digest] { *digest = trainer->weightsDigest(); },
+      [digest](Napi::Env e) -> Napi::Value { return Napi::String::New(e, *digest); }, [this] { busy_ = false; }, Value());
+}
+
+Napi::Value TrainerWrap::state(const Napi::CallbackInfo& info) {
+  train::TrainerState s = get(info.Env())->state();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("step", static_cast<double>(s.step));
+  out.Set("samples", static_cast<double>(s.samples));
+  out.Set("learningRate", s.learningRate);
+  return out;
+}
+
+Napi::Value TrainerWrap::describe(const Napi::CallbackInfo& info) {
+  auto trainer = get(info.Env());
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("device", trainer->deviceName());
+  out.Set("precision", trainer->precision());
+  out.Set("parameters", static_cast<double>(trainer->parameterCount()));
+  out.Set("model", trainer->options().preset);
+  out.Set("boardSize", trainer->options().boardSize);
+  return out;
+}
+
+void TrainerWrap::dispose(const Napi::CallbackInfo&) { trainer_.reset(); }
+
+}  // namespace hextorch::binding

@@ -1,0 +1,40 @@
+// JS handle for a Trainer. Every call that touches the model runs off the JS thread
+// and returns a Promise; one call at a time (a second is a HEXTORCH_BUSY error).
+#pragma once
+#include <napi.h>
+
+#include <memory>
+
+#include "train/trainer.h"
+
+namespace hextorch::binding {
+
+class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
+ public:
+  static Napi::Function define(Napi::Env env);
+  // createTrainer(options): builds the model off the JS thread, resolves with a handle.
+  static Napi::Value create(const Napi::CallbackInfo& info);
+  explicit TrainerWrap(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value trainStep(const Napi::CallbackInfo& info);
+  Napi::Value takeTrainMetrics(const Napi::CallbackInfo& info);
+  Napi::Value evaluateBatch(const Napi::CallbackInfo& info);
+  Napi::Value takeEvalMetrics(const Napi::CallbackInfo& info);
+  Napi::Value predict(const Napi::CallbackInfo& info);
+  Napi::Value save(const Napi::CallbackInfo& info);
+  Napi::Value load(const Napi::CallbackInfo& info);
+  Napi::Value weightsDigest(const Napi::CallbackInfo& info);
+  Napi::Value state(const Napi::CallbackInfo& info);
+  Napi::Value describe(const Napi::CallbackInfo& info);
+  void dispose(const Napi::CallbackInfo& info);
+
+  // Marks the trainer busy and returns it; throws when disposed or busy.
+  std::shared_ptr<train::Trainer> begin(Napi::Env env, const char* what);
+  std::shared_ptr<train::Trainer> get(Napi::Env env) const;
+
+  std::shared_ptr<train::Trainer> trainer_;
+  bool busy_ = false;
+};
+
+}  // namespace hextorch::binding

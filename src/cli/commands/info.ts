@@ -1,0 +1,19 @@
+import { info } from '../../info';
+import { parse } from '../args';
+
+const USAGE = 'Usage: hextorch info [--json]';
+
+export async function infoCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean' } }, USAGE);
+  const i = info();
+  if (values.json) {
+    console.log(JSON.stringify(i, null, 2));
+    return 0;
+  }
+  console.log(`hextorch ${i.version}`);
+  console.log(`LibTorch ${i.torchVersion} (${i.buildType} build)`);
+  console.log(`CUDA: ${i.cuda.available ? `${i.cuda.deviceCount} device(s): ${i.cuda.devices.join(', ') || 'unnamed'}` : 'not available'}`);
+  console.log(`cuDNN: ${i.cuda.cudnnVersion ?? 'none'}`);
+  console.log(`threads: ${i.threads}`);
+  return 0;
+}

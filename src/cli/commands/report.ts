@@ -1,0 +1,26 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { htmlReport, lossChart, readMetrics } from '../../report';
+import { parse, stringFlag, UsageError } from '../args';
+
+const USAGE = `Usage: hextorch report RUN [--format html|svg] [--out FILE]
+
+Plots loss and accuracy per mini-epoch from RUN/metrics.jsonl (default RUN/report.html).`;
+
+export async function reportCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { format: { type: 'string' }, out: { type: 'string' } }, USAGE);
+  const runDir = positionals[0];
+  if (!runDir || positionals.length > 1) throw new UsageError(`give exactly one RUN directory\n\n${USAGE}`);
+  const format = stringFlag(values, 'format') ?? 'html';
+  if (format !== 'html' && format !== 'svg') throw new UsageError(`--format must be html or svg, not '${format}'`);
+  const out = writeReport(runDir, format, stringFlag(values, 'out'));
+  console.log(`report written to ${out}`);
+  return 0;
+}
+
+export function writeReport(runDir: string, format: 'html' | 'svg', out?: string): string {
+  const records = readMetrics(runDir);
+  const path = out ?? join(runDir, format === 'html' ? 'report.html' : 'report.svg');
+  writeFileSync(path, format === 'html' ? htmlReport(runDir, records) : lossChart(records));
+  return path;
+}

@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import type { MiniEpochOrchestrator, MiniEpochRecord } from '../../orchestrator';
+import { installGracefulShutdown } from '../../shutdown';
+import { checkConfigKeys, runTraining, type TrainConfig, type TrainRunResult } from '../../training-run';
+import { fmt, numberFlag, parse, stringFlag, UsageError } from '../args';
+import { formatDuration, ProgressBar } from '../progress';
+
+export const TRAIN_USAGE = `Usage: hextorch train --data DIR --run DIR [options]
+
+  --config FILE.json        options as JSON (keys as in the API: batchSize, miniEpochBatches, ...);
+                            flags override them
+  --mini-epoch-batches N    validate and checkpoint every N batches, or
+  --mini-epoch-samples S    every S samples (rounded to whole batches)
+  --epochs E                (default 1)
+  --batch-size B            (default 256)
+  --model PRESET            tiny | resnet | snowflake (default tiny)
+  --blocks N --channels C   resnet/tiny tower size
+  --device D                auto | cpu | cuda | cuda:N (default auto)
+  --precision P             auto | fp32 | bf16
+  --threads N               CPU threads (default: the cores available)
+  --workers N               data reader threads (default: the cores available)
+  --optimizer O             adam | adamw | sgd (default adam)
+  --lr X                    learning rate (default 0.001)
+  --weight-decay X          (default 0.0001)
+  --augment MODE            all | random | none (default all)
+  --seed S                  run seed: data order, init, dropout (default 1)
+  --val-max-batches N       cap validation batches per mini-epoch
+  --keep-last K             checkpoints kept besides the best (default 3)
+  --patience N              early stopping after N mini-epochs without improvement
+  --resume auto|never       continue from the newest valid checkpoint (default auto)
+  --fresh                   start over; earlier checkpoints are moved aside
+  --force                   resume even if batch size, dataset or seed changed
+  --json                    print the final summary as JSON
+
+Ctrl-C finishes the current step, writes a checkpoint and exits (130); a second
+Ctrl-C exits at once. SIGTERM does the same with exit code 143.`;
+
+const FLAGS = {
+  data: { type: 'string' }, run: { type: 'string' }, config: { type: 'string' },
+  'mini-epoch-batches': { type: 'string' }, 'mini-epoch-samples': { type: 'string' }, epochs: { type: 'string' },
+  'batch-size': { type: 'string' }, model: { type: 'string' }, blocks: { type: 'string' }, channels: { type: 'string' },
+  device: { type: 'string' }, precision: { type: 'string' }, threads: { type: 'string' }, workers: { type: 'string' },
+  optimizer: { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' }, augment: { type: 'string' },
+  seed: { type: 'string' }, 'val-max-batches': { type: 'string' }, 'keep-last': { type: 'string' }, patience: { type: 'string' },
+  resume: { type: 'string' }, fresh: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' },
+} as const;
+
+/** Config file first, then flags on top. */
+export function trainConfigFromArgs(argv: string[]): { config: TrainConfig; json: boolean } {
+  const { values, positionals } = parse(argv, FLAGS, TRAIN_USAGE);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'\n\n${TRAIN_USAGE}`);
+  let config: Record<string, unknown> = {};
+  const file = stringFlag(values, 'config');
+  if (file) {
+    try {
+      config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new UsageError(`cannot read config file ${file}: ${(error as Error).message}`);
+    }
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new UsageError(`config file ${file} must hold a JSON object`);
+    checkConfigKeys(config, `config file ${file}`);
+  }
+  const set = (key: keyof TrainConfig, value: unknown) => {
+    if (value !== undefined) config[key] = value;
+  };
+  set('data', stringFlag(values, 'data'));
+  set('run', stringFlag(values, 'run'));
+  set('miniEpochBatches', numberFlag(values, 'mini-epoch-batches'));
+  set('miniEpochSamples', numberFlag(values, 'mini-epoch-samples'));
+  if (values['mini-epoch-batches'] !== undefined && values['mini-epoch-samples'] !== undefined) {
+    throw new UsageError('give only one of --mini-epoch-batches and --mini-epoch-samples');
+  }
+  if (values['mini-epoch-batches'] !== undefined) delete config.miniEpochSamples;
+  if (values['mini-epoch-samples'] !== undefined) delete config.miniEpochBatches;
+  set('epochs', numberFlag(values, 'epochs'));
+  set('batchSize', numberFlag(values, 'batch-size'));
+  set('model', stringFlag(values, 'model'));
+  set('blocks', numberFlag(values, 'blocks'));
+  set('channels', numberFlag(values, 'channels'));
+  set('device', stringFlag(values, 'device'));
+  set('precision', stringFlag(values, 'precision'));
+  set('threads', numberFlag(values, 'threads'));
+  set('workers', numberFlag(values, 'workers'));
+  set('optimizer', stringFlag(values, 'optimizer'));
+  set('learningRate', numberFlag(values, 'lr'));
+  set('weightDecay', numberFlag(values, 'weight-decay'));
+  set('augment', stringFlag(values, 'augment'));
+  set('seed', numberFlag(values, 'seed'));
+  set('valMaxBatches', numberFlag(values, 'val-max-batches'));
+  set('keepLast', numberFlag(values, 'keep-last'));
+  const patience = numberFlag(values, 'patience');
+  if (patience !== undefined) config.earlyStopping = { patience };
+  set('resume', stringFlag(values, 'resume'));
+  if (values.fresh) config.fresh = true;
+  if (values.force) config.force = true;
+  if (config.data === undefined) throw new UsageError(`--data is required\n\n${TRAIN_USAGE}`);
+  if (config.run === undefined) throw new UsageError(`--run is required\n\n${TRAIN_USAGE}`);
+  return { config: config as unknown as TrainConfig, json: Boolean(values.json) };
+}
+
+export function describeRecord(r: MiniEpochRecord, batchesPerEpoch?: number): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const v = r.validation;
+  return `epoch ${r.epoch} mini-epoch ${r.miniEpoch} (batch ${r.batchInEpoch}${batchesPerEpoch ? `/${batchesPerEpoch}` : ''}, global ${fmt(r.globalBatch)}, ${fmt(r.samplesSeen)} samples): ` +
+    `train loss ${r.train.loss.toFixed(4)} (policy ${r.train.policyLoss.toFixed(3)}, value ${r.train.valueLoss.toFixed(4)})` +
+    (v ? ` | val loss ${v.loss.toFixed(4)}, policy top-1 ${pct(v.policyAccuracy)}, value ${pct(v.valueAccuracy)}` : '') +
+    ` | ${fmt(r.samplesPerSecond)} samples/s`;
+}
+
+/** Terminal output for a run: progress bar on a terminal, one line per mini-epoch. */
+export function attachTerminal(orchestrator: MiniEpochOrchestrator, quiet: boolean): void {
+  const bar = new ProgressBar();
+  let last: MiniEpochRecord | undefined;
+  let started = { time: Date.now(), batch: 0, samples: 0 };
+  orchestrator.on('batch', (b) => {
+    if (b.batchInMiniEpoch <= 1 || b.batchInMiniEpoch <= started.batch) started = { time: Date.now(), batch: b.batchInMiniEpoch, samples: b.samplesSeen };
+    const elapsed = (Date.now() - started.time) / 1000;
+    const batchRate = elapsed > 0 ? (b.batchInMiniEpoch - started.batch) / elapsed : 0;
+    const sampleRate = elapsed > 0 ? (b.samplesSeen - started.samples) / elapsed : 0;
+    const eta = batchRate > 0 ? (b.miniEpochBatches - b.batchInMiniEpoch) / batchRate : Number.NaN;
+    const losses = last ? ` | last train ${last.train.loss.toFixed(3)}${last.validation ? ` val ${last.validation.loss.toFixed(3)}` : ''}` : '';
+    bar.update(b.batchInMiniEpoch, b.miniEpochBatches, `e${b.epoch} m${b.miniEpoch} | ${fmt(sampleRate)} samples/s | ETA ${formatDuration(eta)}${losses}`);
+  });
+  orchestrator.on('miniEpochEnd', (r) => {
+    last = r;
+    bar.clear();
+    if (!quiet) console.log(describeRecord(r));
+  });
+  orchestrator.on('resumed', (r) => {
+    bar.clear();
+    if (!quiet) console.log(`resumed from ${r.checkpoint} (global batch ${fmt(r.globalBatch)})`);
+  });
+  orchestrator.on('warning', (message) => {
+    bar.clear();
+    console.error(`warning: ${message}`);
+  });
+}
+
+export function printSummary(result: TrainRunResult): void {
+  const status = { completed: 'finished', 'early-stopped': 'stopped early (no improvement)', interrupted: 'interrupted; resumable', 'nothing-to-train': 'nothing to train' }[result.status];
+  console.log(`run ${status}: ${fmt(result.globalBatch)} batches, ${fmt(result.samplesSeen)} samples on ${result.device}`);
+  if (result.lastCheckpoint) console.log(`last checkpoint: ${result.lastCheckpoint}`);
+  if (result.bestCheckpoint) console.log(`best checkpoint: ${result.bestCheckpoint}`);
+  console.log(`metrics: ${result.metricsPath}; log: ${result.logPath}`);
+}
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const { config, json } = trainConfigFromArgs(argv);
+  const shutdown = installGracefulShutdown((signal) => {
+    console.error(`\n${signal} received: finishing the current step, then writing a checkpoint${signal === 'SIGINT' ? ' (Ctrl-C again exits at once)' : ''}`);
+  });
+  try {
+    const result = await runTraining(config, { signal: shutdown.signal, onEvent: (o) => attachTerminal(o, json) });
+    if (json) console.log(JSON.stringify({ ...result, history: undefined, miniEpochs: result.history.length }, null, 2));
+    else printSummary(result);
+    return result.status === 'interrupted' ? shutdown.exitCode() || 130 : 0;
+  } finally {
+    shutdown.dispose();
+  }
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/** The hextorch command line. Exit codes: 0 ok, 1 failure, 2 bad usage or options, 130/143 interrupted. */
+import { HextorchError } from '../errors';
+import { UsageError } from './args';
+import { demoCommand } from './commands/demo';
+import { generateCommand } from './commands/generate';
+import { importCommand } from './commands/import';
+import { infoCommand } from './commands/info';
+import { inspectCommand } from './commands/inspect';
+import { reportCommand } from './commands/report';
+import { trainCommand } from './commands/train';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
+  demo: { run: demoCommand, summary: 'generate games, train a tiny model in mini-epochs, write a report' },
+  train: { run: trainCommand, summary: 'train on a dataset with mini-epochs, checkpoints and exact resume' },
+  import: { run: importCommand, summary: 'turn game records (trmph, move lists) into a dataset' },
+  generate: { run: generateCommand, summary: 'write synthetic games as a dataset' },
+  inspect: { run: inspectCommand, summary: 'show a dataset or shard, verify checksums, draw a position' },
+  report: { run: reportCommand, summary: 'plot loss and accuracy of a run' },
+  info: { run: infoCommand, summary: 'versions, CUDA devices, threads' },
+};
+
+const USAGE = `Usage: hextorch <command> [options]\n\n${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}\n\nRun 'hextorch <command> --help' for its options.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    const { version } = await import('../version');
+    console.log(version);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`hextorch: unknown command '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    await command.run(['--help']).catch((error: unknown) => console.log(error instanceof UsageError ? error.message.split('\n\n').slice(1).join('\n\n') : ''));
+    return 0;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const code = error instanceof HextorchError ? error.code : undefined;
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`hextorch: ${message}`);
+    if (process.env.HEXTORCH_DEBUG && error instanceof Error) console.error(error.stack);
+    process.exitCode = code === 'HEXTORCH_INVALID_ARGUMENT' || error instanceof UsageError ? 2 : 1;
+  },
+);

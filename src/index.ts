@@ -1,0 +1,52 @@
+/** hextorch: train Hex policy/value networks from TypeScript on LibTorch. */
+export { HextorchError, type ErrorCode } from './errors';
+export { info, type HextorchInfo } from './info';
+export { version } from './version';
+export {
+  importRecords,
+  generateGames,
+  openDataset,
+  inspectShard,
+  readPosition,
+  type ImportOptions,
+  type ImportSummary,
+  type GenerateOptions,
+  type BuildSummary,
+  type DatasetInfo,
+  type SplitInfo,
+  type Position,
+  type RecordFormat,
+} from './dataset';
+export {
+  StreamingAugmentedDataset,
+  DataLoader,
+  Batch,
+  type DatasetOptions,
+  type DataLoaderOptions,
+  type LoaderState,
+  type Augment,
+  type Split,
+} from './data-loader';
+export {
+  Trainer,
+  MODEL_PRESETS,
+  type TrainerOptions,
+  type TrainerState,
+  type TrainResult,
+  type PredictInput,
+  type PredictOutput,
+  type ModelPreset,
+  type ScheduleOptions,
+} from './trainer';
+export { summarize, type Metrics, type MetricSums } from './metrics';
+export {
+  MiniEpochOrchestrator,
+  type OrchestratorOptions,
+  type MiniEpochRecord,
+  type RunSummary,
+  type TrainerLike,
+  type LoaderLike,
+  type EarlyStoppingOptions,
+} from './orchestrator';
+export { CheckpointStore, type Checkpoint, type CheckpointMeta } from './checkpoint-store';
+export { cellName, parseCell, drawBoard } from './hex';

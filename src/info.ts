@@ -1,0 +1,22 @@
+import { native } from './native';
+import { version } from './version';
+
+export interface HextorchInfo {
+  version: string;
+  torchVersion: string;
+  cuda: { available: boolean; deviceCount: number; devices: string[]; cudnnVersion: number | null };
+  threads: number;
+  buildType: string;
+}
+
+/** What hextorch runs on: its version, LibTorch's, CUDA devices, threads, build type. */
+export function info(): HextorchInfo {
+  const n = native().info();
+  return {
+    version,
+    torchVersion: n.torchVersion,
+    cuda: { available: n.cudaAvailable, deviceCount: n.cudaDeviceCount, devices: n.cudaDevices, cudnnVersion: n.cudnnVersion },
+    threads: n.threads,
+    buildType: n.buildType,
+  };
+}

@@ -1,0 +1,171 @@
+/** The typed interface of the native addon: everything that crosses N-API. */
+
+export interface NativeInfo {
+  torchVersion: string;
+  cudaAvailable: boolean;
+  cudaDeviceCount: number;
+  cudaDevices: string[];
+  cudnnVersion: number | null;
+  threads: number;
+  buildType: string;
+}
+
+export interface NativeBuildSummary {
+  boardSize: number;
+  games: number;
+  trainGames: number;
+  validationGames: number;
+  positions: number;
+  trainPositions: number;
+  validationPositions: number;
+  blueWins: number;
+  redWins: number;
+  bytes: number;
+  shards: number;
+  seconds: number;
+}
+
+export interface NativeInvalidRecord {
+  file: string;
+  line: number;
+  kind: string;
+  reason: string;
+}
+
+export interface NativeImportSummary extends NativeBuildSummary {
+  recordsRead: number;
+  gamesImported: number;
+  duplicates: number;
+  skippedByReason: Record<string, number>;
+  invalid: NativeInvalidRecord[];
+}
+
+export interface NativeShardInfo {
+  path: string;
+  records: number;
+  version: number;
+  boardSize: number;
+  recordSize: number;
+  blockRecords: number;
+  validation: boolean;
+}
+
+export interface NativeSplitInfo {
+  positions: number;
+  fingerprint: string;
+  shards: NativeShardInfo[];
+}
+
+export interface NativeInspection {
+  boardSize: number;
+  train: NativeSplitInfo;
+  validation?: NativeSplitInfo;
+}
+
+export interface NativePosition {
+  boardSize: number;
+  cells: Uint8Array;
+  toMove: 'blue' | 'red';
+  policy: number | null;
+  value: number;
+  game: number;
+  ply: number;
+}
+
+export interface NativeBatch {
+  readonly size: number;
+  readonly boardSize: number;
+  readonly epoch: number;
+  readonly index: number;
+  toArrays(): { planes: Float32Array; policy: Int32Array; value: Float32Array };
+  dispose(): void;
+}
+
+export interface NativeCursor {
+  epoch: number;
+  batch: number;
+}
+
+export interface NativeLoaderOptions {
+  dir?: string;
+  shards?: string[];
+  split: 'train' | 'validation';
+  batchSize: number;
+  augment: 'all' | 'random' | 'none';
+  shuffle: boolean;
+  seed: number;
+  dropLast: boolean;
+  workers: number;
+  prefetch: number;
+  maxBatches: number;
+}
+
+export interface NativeDataLoader {
+  next(): Promise<NativeBatch | null>;
+  cursor(): NativeCursor;
+  seek(cursor: NativeCursor): void;
+  describe(): { batchesPerEpoch: number; examplesPerEpoch: number; positions: number; boardSize: number; fingerprint: string; workers: number };
+  dispose(): void;
+}
+
+export interface NativeMetricSums {
+  policyLossSum: number;
+  policyCount: number;
+  policyCorrect: number;
+  valueLossSum: number;
+  valueCorrect: number;
+  samples: number;
+  batches: number;
+  nonFiniteStep: number;
+}
+
+export interface NativeTrainerOptions {
+  model: string;
+  boardSize: number;
+  blocks: number;
+  channels: number;
+  dropout: number;
+  device: string;
+  precision: string;
+  threads: number;
+  optimizer: string;
+  learningRate: number;
+  weightDecay: number;
+  momentum: number;
+  valueHeadLrFactor: number;
+  valueHeadWeightDecayFactor: number;
+  gradientClip: number;
+  policyWeight: number;
+  valueWeight: number;
+  seed: number;
+  schedule: { kind: string; warmupSteps: number; totalSteps: number; minFactor: number; stepSize: number; gamma: number };
+}
+
+export interface NativeTrainer {
+  trainStep(batch: NativeBatch): Promise<void>;
+  takeTrainMetrics(): Promise<NativeMetricSums>;
+  evaluateBatch(batch: NativeBatch): Promise<void>;
+  takeEvalMetrics(): Promise<NativeMetricSums>;
+  predict(planes: Float32Array, count: number): Promise<{ policy: Float32Array; value: Float32Array }>;
+  save(path: string, extra: string): Promise<void>;
+  load(path: string): Promise<string>;
+  weightsDigest(): Promise<string>;
+  state(): { step: number; samples: number; learningRate: number };
+  describe(): { device: string; precision: string; parameters: number; model: string; boardSize: number };
+  dispose(): void;
+}
+
+export interface NativeAddon {
+  info(): NativeInfo;
+  setThreads(threads: number): void;
+  importRecords(
+    options: Record<string, unknown>,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<NativeImportSummary>;
+  generateDataset(options: Record<string, unknown>): Promise<NativeBuildSummary>;
+  inspectDataset(options: { dir?: string; shard?: string; verify: boolean }): Promise<NativeInspection>;
+  readPosition(options: { dir?: string; shard?: string; split: string; index: number }): NativePosition;
+  createTrainer(options: NativeTrainerOptions): Promise<NativeTrainer>;
+  NativeDataLoader: new (options: NativeLoaderOptions) => NativeDataLoader;
+  NativeBatch: abstract new () => NativeBatch;
+}

@@ -1,0 +1,421 @@
+/**
+ * MiniEpochOrchestrator: trains in mini-epochs of N batches — after each, validate,
+ * checkpoint, log — with one trainer, model and optimiser for the whole run. It owns the
+ * schedule, the checkpoint store and resume; batching stays with the DataLoader.
+ */
+import { EventEmitter } from 'node:events';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Batch, LoaderState } from './data-loader';
+import { HextorchError } from './errors';
+import { faultPoint } from './fault';
+import { type Logger, type LoggerOptions, resolveLogger } from './logger';
+import { addSums, emptySums, type Metrics, type MetricSums, summarize } from './metrics';
+import { type Checkpoint, CheckpointStore } from './checkpoint-store';
+import { checkBoolean, checkInteger, checkNumber, checkOneOf, optional } from './options';
+import { version } from './version';
+
+/** What the orchestrator needs from a trainer (the real Trainer, or a fake in unit tests). */
+export interface TrainerLike {
+  readonly options: { policyWeight: number; valueWeight: number };
+  readonly state: { globalStep: number; samplesSeen: number; learningRate: number };
+  trainOnBatches(
+    batches: AsyncIterable<Batch>,
+    options: { shouldStop?: () => boolean; onBatch?: () => void },
+  ): Promise<{ sums: MetricSums; stopped: boolean; seconds: number }>;
+  validate(batches: AsyncIterable<Batch>, options?: { shouldStop?: () => boolean }): Promise<{ sums: MetricSums; stopped?: boolean; seconds: number }>;
+  saveCheckpoint(path: string, extra?: unknown): Promise<void>;
+  loadCheckpoint(path: string): Promise<unknown>;
+}
+
+/** What the orchestrator needs from a data loader. */
+export interface LoaderLike {
+  readonly length: number;
+  readonly batchSize: number;
+  readonly epoch: number;
+  readonly batchInEpoch: number;
+  take(count: number): AsyncIterable<Batch>;
+  state(): LoaderState;
+  restore(state: LoaderState): void;
+}
+
+export interface EarlyStoppingOptions {
+  /** Mini-epochs without an improvement of at least minDelta before stopping. */
+  patience: number;
+  minDelta?: number;
+}
+
+export interface OrchestratorOptions {
+  trainer: TrainerLike;
+  trainLoader: LoaderLike;
+  valLoader?: LoaderLike;
+  /** Mini-epoch size in batches ... */
+  miniEpochBatches?: number;
+  /** ... or in samples, rounded to whole batches (at least one). */
+  miniEpochSamples?: number;
+  epochs: number;
+  checkpointDir: string;
+  /** Keep the newest K checkpoints (default 3) ... */
+  keepLast?: number;
+  /** ... plus the best by validation loss (default true). */
+  keepBest?: boolean;
+  earlyStopping?: EarlyStoppingOptions;
+  /** auto (default): continue from the newest valid checkpoint; never: refuse a directory that has checkpoints. */
+  resume?: 'auto' | 'never';
+  /** Start from scratch even when checkpoints exist (they are moved to an archived-* directory). */
+  fresh?: boolean;
+  /** Resume even when options that break exactness (batch size, dataset, seed) changed. */
+  force?: boolean;
+  /** The run's configuration, stored in every checkpoint. */
+  config?: Record<string, unknown>;
+  /** Checked between steps: when it aborts, the current step finishes, a checkpoint is written and run() returns. */
+  signal?: AbortSignal;
+  logger?: Logger | LoggerOptions;
+}
+
+export interface MiniEpochRecord {
+  epoch: number;
+  miniEpoch: number;
+  batchInEpoch: number;
+  globalBatch: number;
+  samplesSeen: number;
+  train: Metrics;
+  validation: Metrics | null;
+  learningRate: number;
+  samplesPerSecond: number;
+  trainSeconds: number;
+  validationSeconds: number;
+  checkpointSeconds: number;
+  checkpoint: string | null;
+  time: string;
+}
+
+export interface RunSummary {
+  status: 'completed' | 'early-stopped' | 'interrupted' | 'nothing-to-train';
+  epochs: number;
+  globalBatch: number;
+  samplesSeen: number;
+  history: MiniEpochRecord[];
+  resumedFrom: string | null;
+  lastCheckpoint: string | null;
+  bestCheckpoint: string | null;
+}
+
+/** The orchestrator's part of a checkpoint (state.json). */
+interface RunState {
+  format: 'hextorch-run-state';
+  version: 1;
+  loader: LoaderState;
+  /** The mini-epoch in progress when the checkpoint was written on a stop request. */
+  open: { epoch: number; miniEpoch: number; sums: MetricSums; trainSeconds: number } | null;
+  history: MiniEpochRecord[];
+  earlyStopping: { bestLoss: number | null; badMiniEpochs: number };
+  trainer: { globalStep: number; samplesSeen: number; learningRate: number };
+  rng: { scheme: string; seed: unknown };
+  config: Record<string, unknown>;
+  versions: { hextorch: string; torch: string | null };
+}
+
+/** Options whose change makes a resumed run differ from an uninterrupted one. */
+const EXACTNESS_KEYS = ['batchSize', 'seed', 'model', 'boardSize', 'augment'] as const;
+
+export declare interface MiniEpochOrchestrator {
+  on(event: 'miniEpochEnd', listener: (record: MiniEpochRecord) => void): this;
+  on(event: 'epochEnd', listener: (info: { epoch: number; globalBatch: number; samplesSeen: number }) => void): this;
+  on(event: 'checkpoint', listener: (checkpoint: Checkpoint & { seconds: number }) => void): this;
+  on(event: 'batch', listener: (info: { epoch: number; miniEpoch: number; batchInMiniEpoch: number; miniEpochBatches: number; globalBatch: number; samplesSeen: number }) => void): this;
+  on(event: 'resumed', listener: (info: { checkpoint: string; globalBatch: number }) => void): this;
+  on(event: 'warning', listener: (message: string) => void): this;
+}
+
+export class MiniEpochOrchestrator extends EventEmitter {
+  readonly miniEpochBatches: number;
+  private readonly options: OrchestratorOptions;
+  private readonly logger: Logger;
+  private readonly store: CheckpointStore;
+  private readonly epochs: number;
+  private history: MiniEpochRecord[] = [];
+  private open: RunState['open'] = null;
+  private earlyStopping: RunState['earlyStopping'] = { bestLoss: null, badMiniEpochs: 0 };
+  torchVersion: string | null = null;
+
+  constructor(options: OrchestratorOptions) {
+    super();
+    this.options = options;
+    this.logger = resolveLogger(options.logger, 'orchestrator');
+    this.epochs = checkInteger('epochs', options.epochs, 1);
+    const batchSize = options.trainLoader.batchSize;
+    if ((options.miniEpochBatches === undefined) === (options.miniEpochSamples === undefined)) {
+      throw new HextorchError('HEXTORCH_INVALID_ARGUMENT', "give exactly one of the options 'miniEpochBatches' and 'miniEpochSamples'");
+    }
+    if (options.miniEpochBatches !== undefined) {
+      this.miniEpochBatches = checkInteger('miniEpochBatches', options.miniEpochBatches, 1);
+    } else {
+      const samples = checkInteger('miniEpochSamples', options.miniEpochSamples, 1);
+      if (samples < batchSize) {
+        throw new HextorchError('HEXTORCH_INVALID_ARGUMENT', `option 'miniEpochSamples' is ${samples}, less than one batch of ${batchSize}`);
+      }
+      this.miniEpochBatches = Math.round(samples / batchSize);
+    }
+    if (options.earlyStopping) {
+      checkInteger('earlyStopping.patience', options.earlyStopping.patience, 1);
+      checkNumber('earlyStopping.minDelta', optional(options.earlyStopping.minDelta, 0), 0, Number.MAX_VALUE);
+    }
+    checkOneOf('resume', optional(options.resume, 'auto'), ['auto', 'never'] as const);
+    checkBoolean('fresh', optional(options.fresh, false));
+    this.store = new CheckpointStore({
+      dir: options.checkpointDir,
+      keepLast: checkInteger('keepLast', optional(options.keepLast, 3), 1),
+      keepBest: checkBoolean('keepBest', optional(options.keepBest, true)),
+      logger: this.logger,
+    });
+  }
+
+  /** The closed mini-epochs so far, including those restored from a checkpoint. */
+  get records(): readonly MiniEpochRecord[] {
+    return this.history;
+  }
+
+  private get weights() {
+    return { policy: this.options.trainer.options.policyWeight, value: this.options.trainer.options.valueWeight };
+  }
+
+  private stopRequested(): boolean {
+    return this.options.signal?.aborted ?? false;
+  }
+
+  private warn(message: string, details: Record<string, unknown> = {}): void {
+    this.logger.warn(details, message);
+    this.emit('warning', message);
+  }
+
+  /** Mini-epoch sizes of one epoch, e.g. 13 batches with N = 5 → [5, 5, 3]. */
+  plannedSize(miniEpoch: number): number {
+    return Math.min(this.miniEpochBatches, this.options.trainLoader.length - miniEpoch * this.miniEpochBatches);
+  }
+
+  async run(): Promise<RunSummary> {
+    const { trainer, trainLoader } = this.options;
+    const resumedFrom = await this.prepare();
+    let lastCheckpoint: string | null = resumedFrom;
+    const summary = (status: RunSummary['status']): RunSummary => ({
+      status,
+      epochs: this.epochs,
+      globalBatch: trainer.state.globalStep,
+      samplesSeen: trainer.state.samplesSeen,
+      history: this.history,
+      resumedFrom,
+      lastCheckpoint,
+      bestCheckpoint: this.store.best()?.path ?? null,
+    });
+
+    if (trainLoader.length === 0) {
+      this.warn('the training loader has no batches (empty dataset, or fewer positions than one batch with dropLast): nothing to train');
+      return summary('nothing-to-train');
+    }
+    if (this.options.valLoader && this.options.valLoader.length === 0) {
+      this.warn('the validation loader has no batches: mini-epochs will not be validated');
+    }
+
+    for (;;) {
+      if (!this.open) {
+        if (trainLoader.epoch >= this.epochs) return summary('completed');
+        if (this.stopRequested()) return summary('interrupted');
+        const miniEpoch = Math.floor(trainLoader.batchInEpoch / this.miniEpochBatches);
+        this.open = { epoch: trainLoader.epoch, miniEpoch, sums: emptySums(), trainSeconds: 0 };
+      }
+      const open = this.open;
+      const planned = this.plannedSize(open.miniEpoch);
+      const remaining = planned - open.sums.batches;
+      if (remaining > 0) {
+        let done = open.sums.batches;
+        const result = await trainer.trainOnBatches(trainLoader.take(remaining), {
+          shouldStop: () => this.stopRequested(),
+          onBatch: () => {
+            done++;
+            this.emit('batch', { epoch: open.epoch, miniEpoch: open.miniEpoch, batchInMiniEpoch: done, miniEpochBatches: planned, globalBatch: trainer.state.globalStep, samplesSeen: trainer.state.samplesSeen });
+            faultPoint('train-step');
+          },
+        });
+        open.sums = addSums(open.sums, result.sums);
+        open.trainSeconds += result.seconds;
+        if (open.sums.batches < planned) {
+          if (!this.stopRequested()) {
+            throw new HextorchError('HEXTORCH_INTERNAL', `the training loader ended after ${open.sums.batches} of ${planned} batches of mini-epoch ${open.miniEpoch}`);
+          }
+          lastCheckpoint = (await this.checkpoint(null)).path;
+          return summary('interrupted');
+        }
+      }
+
+      // Validate after training, so the checkpoint carries metrics of its own weights.
+      let validation: Metrics | null = null;
+      let validationSeconds = 0;
+      const valLoader = this.options.valLoader;
+      if (valLoader && valLoader.length > 0) {
+        const state = valLoader.state();
+        valLoader.restore({ ...state, epoch: 0, sampleInEpoch: 0 });  // the same batches every time
+        let seen = 0;
+        const result = await trainer.validate(
+          {
+            [Symbol.asyncIterator]: () => {
+              const inner = valLoader.take(valLoader.length)[Symbol.asyncIterator]();
+              return {
+                next: async () => {
+                  if (seen++ === 1) faultPoint('validation');
+                  return inner.next();
+                },
+                return: async () => (inner.return ? inner.return() : { done: true, value: undefined }),
+              };
+            },
+          },
+          { shouldStop: () => this.stopRequested() },
+        );
+        if (result.stopped) {
+          lastCheckpoint = (await this.checkpoint(null)).path;
+          return summary('interrupted');
+        }
+        validation = summarize(result.sums, this.weights);
+        validationSeconds = result.seconds;
+      }
+
+      const train = summarize(open.sums, this.weights);
+      const record: MiniEpochRecord = {
+        epoch: open.epoch,
+        miniEpoch: open.miniEpoch,
+        batchInEpoch: open.miniEpoch * this.miniEpochBatches + planned,
+        globalBatch: trainer.state.globalStep,
+        samplesSeen: trainer.state.samplesSeen,
+        train,
+        validation,
+        learningRate: trainer.state.learningRate,
+        samplesPerSecond: open.trainSeconds > 0 ? open.sums.samples / open.trainSeconds : 0,
+        trainSeconds: open.trainSeconds,
+        validationSeconds,
+        checkpointSeconds: 0,
+        checkpoint: null,
+        time: new Date().toISOString(),
+      };
+      const monitored = validation ? validation.loss : train.loss;
+      const improved = this.earlyStopping.bestLoss === null || monitored < this.earlyStopping.bestLoss - (this.options.earlyStopping?.minDelta ?? 0);
+      this.earlyStopping = improved ? { bestLoss: monitored, badMiniEpochs: 0 } : { ...this.earlyStopping, badMiniEpochs: this.earlyStopping.badMiniEpochs + 1 };
+      this.history.push(record);
+      this.open = null;
+      const started = performance.now();
+      const checkpoint = await this.checkpoint(validation ? validation.loss : null, open);
+      record.checkpointSeconds = (performance.now() - started) / 1000;
+      record.checkpoint = checkpoint.path;
+      lastCheckpoint = checkpoint.path;
+      this.logger.info({ ...record, event: 'mini-epoch' }, `epoch ${record.epoch} mini-epoch ${record.miniEpoch}: train loss ${train.loss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)}` : ''}`);
+      this.emit('miniEpochEnd', record);
+      faultPoint('mini-epoch-end');
+      if (record.batchInEpoch === trainLoader.length) {
+        const info = { epoch: record.epoch, globalBatch: record.globalBatch, samplesSeen: record.samplesSeen };
+        this.logger.info({ ...info, event: 'epoch' }, `epoch ${record.epoch} finished`);
+        this.emit('epochEnd', info);
+      }
+      const patience = this.options.earlyStopping?.patience;
+      if (patience !== undefined && this.earlyStopping.badMiniEpochs >= patience) {
+        this.logger.info({ event: 'early-stop', badMiniEpochs: this.earlyStopping.badMiniEpochs }, 'early stopping: no improvement');
+        return summary('early-stopped');
+      }
+    }
+  }
+
+  /** Opens the store and resumes or refuses, per the options. Returns the checkpoint resumed from. */
+  private async prepare(): Promise<string | null> {
+    const checkpoints = await this.store.open();
+    const hasDirectories = await this.store.hasCheckpointDirectories();
+    if (this.options.fresh) {
+      const archive = await this.store.archiveAll();
+      if (archive) this.warn(`starting fresh: earlier checkpoints were moved to ${archive}`);
+      return null;
+    }
+    if (!hasDirectories) return null;
+    if (this.options.resume === 'never') {
+      throw new HextorchError('HEXTORCH_INVALID_ARGUMENT', `checkpoint directory ${this.store.dir} already holds checkpoints; resume with resume 'auto', or start over with fresh (--fresh)`);
+    }
+    const newest = checkpoints.length > 0 ? await this.store.newestValid() : null;
+    if (!newest) {
+      throw new HextorchError('HEXTORCH_CORRUPT_DATA', `checkpoint directory ${this.store.dir} holds checkpoints but none is valid; refusing to start from scratch silently (use --fresh to start over; the old ones are kept aside)`);
+    }
+    if (newest !== checkpoints[checkpoints.length - 1]) {
+      this.warn(`resuming from ${newest.name}: newer checkpoints are corrupt`);
+    }
+    await this.restore(newest);
+    return newest.path;
+  }
+
+  private async restore(checkpoint: Checkpoint): Promise<void> {
+    const state = JSON.parse(await readFile(join(checkpoint.path, 'state.json'), 'utf8')) as RunState;
+    const config = this.options.config ?? {};
+    const loader = this.options.trainLoader;
+    const mismatches: string[] = [];
+    for (const key of EXACTNESS_KEYS) {
+      if (key in state.config && key in config && JSON.stringify(state.config[key]) !== JSON.stringify(config[key])) {
+        mismatches.push(`${key} was ${JSON.stringify(state.config[key])}, now ${JSON.stringify(config[key])}`);
+      }
+    }
+    const now = loader.state();
+    if (state.loader.fingerprint !== now.fingerprint) mismatches.push(`the dataset changed (fingerprint ${state.loader.fingerprint}, now ${now.fingerprint})`);
+    if (state.loader.batchSize !== now.batchSize && !mismatches.some((m) => m.startsWith('batchSize'))) mismatches.push(`batchSize was ${state.loader.batchSize}, now ${now.batchSize}`);
+    if (state.loader.seed !== now.seed && !mismatches.some((m) => m.startsWith('seed'))) mismatches.push(`the data seed was ${state.loader.seed}, now ${now.seed}`);
+    if (mismatches.length > 0) {
+      if (!this.options.force) {
+        throw new HextorchError('HEXTORCH_RESUME_MISMATCH', `cannot resume ${checkpoint.name} exactly: ${mismatches.join('; ')}. Use the original options, --fresh to start over, or --force to resume anyway`);
+      }
+      this.warn(`resuming despite changed options (--force): ${mismatches.join('; ')}`);
+    }
+    await this.options.trainer.loadCheckpoint(join(checkpoint.path, 'model.pt'));
+    const forced = this.options.force ? { ...state.loader, fingerprint: now.fingerprint, seed: now.seed, batchSize: now.batchSize, augment: now.augment } : state.loader;
+    if (this.options.force && state.loader.batchSize !== now.batchSize) {
+      forced.sampleInEpoch = Math.floor(state.loader.sampleInEpoch / now.batchSize) * now.batchSize;
+    }
+    loader.restore(forced);
+    this.history = state.history;
+    this.open = state.open;
+    this.earlyStopping = state.earlyStopping;
+    this.logger.info({ event: 'resume', checkpoint: checkpoint.path, globalBatch: checkpoint.globalBatch, epoch: loader.epoch, batchInEpoch: loader.batchInEpoch }, `resumed from ${checkpoint.name}`);
+    this.emit('resumed', { checkpoint: checkpoint.path, globalBatch: checkpoint.globalBatch });
+  }
+
+  /** Writes a checkpoint of the current state; `closed` is the mini-epoch just closed, if any. */
+  private async checkpoint(validationLoss: number | null, closed?: NonNullable<RunState['open']>): Promise<Checkpoint> {
+    const { trainer, trainLoader } = this.options;
+    const interrupted = closed === undefined;
+    const position = closed ?? this.open!;
+    const started = performance.now();
+    const state: RunState = {
+      format: 'hextorch-run-state',
+      version: 1,
+      loader: trainLoader.state(),
+      open: this.open,
+      history: this.history,
+      earlyStopping: this.earlyStopping,
+      trainer: trainer.state,
+      rng: { scheme: 'counter-based: data order from (seed, epoch, index), dropout from (seed, global step)', seed: this.options.config?.seed ?? null },
+      config: this.options.config ?? {},
+      versions: { hextorch: version, torch: this.torchVersion },
+    };
+    const checkpoint = await this.store.write(
+      {
+        epoch: position.epoch,
+        miniEpoch: position.miniEpoch,
+        globalBatch: trainer.state.globalStep,
+        samplesSeen: trainer.state.samplesSeen,
+        validationLoss,
+        interrupted,
+        createdAt: new Date().toISOString(),
+      },
+      async (dir) => {
+        await trainer.saveCheckpoint(join(dir, 'model.pt'), { globalBatch: trainer.state.globalStep });
+        await writeFile(join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+      },
+      () => faultPoint('checkpoint-write'),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    this.logger.info({ event: 'checkpoint', path: checkpoint.path, bytes: checkpoint.bytes, seconds, globalBatch: checkpoint.globalBatch, samplesSeen: checkpoint.samplesSeen, interrupted }, `checkpoint ${checkpoint.name}`);
+    this.emit('checkpoint', { ...checkpoint, seconds });
+    return checkpoint;
+  }
+}
