@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { MiniEpochOrchestrator, type OrchestratorOptions } from '../../src/orchestrator';
+import { tempDir } from '../helpers';
+import { FakeLoader, FakeTrainer } from './fakes';
+
+function setup(length: number, options: Partial<OrchestratorOptions> & { withValidation?: boolean } = {}) {
+  const trainer = new FakeTrainer();
+  const trainLoader = new FakeLoader(length);
+  const valLoader = new FakeLoader(2);
+  const { withValidation = true, ...rest } = options;
+  const orchestrator = new MiniEpochOrchestrator({
+    trainer,
+    trainLoader,
+    ...(withValidation ? { valLoader } : {}),
+    epochs: 1,
+    checkpointDir: join(tempDir(), 'checkpoints'),
+    ...rest,
+  });
+  return { trainer, trainLoader, valLoader, orchestrator };
+}
+
+describe('mini-epoch schedule', () => {
+  test('13 batches per epoch, N = 5, 2 epochs: chunks [5,5,3,5,5,3] and 6 validations', async () => {
+    const { trainer, orchestrator } = setup(13, { miniEpochBatches: 5, epochs: 2 });
+    const ends: number[] = [];
+    const epochEnds: number[] = [];
+    orchestrator.on('miniEpochEnd', (r) => ends.push(r.batchInEpoch));
+    orchestrator.on('epochEnd', (e) => epochEnds.push(e.epoch));
+    const summary = await orchestrator.run();
+    assert.deepEqual(trainer.chunks, [5, 5, 3, 5, 5, 3]);
+    assert.equal(trainer.validations, 6);
+    assert.deepEqual(ends, [5, 10, 13, 5, 10, 13]);
+    assert.deepEqual(epochEnds, [0, 1]);
+    assert.equal(summary.status, 'completed');
+    assert.equal(summary.globalBatch, 26);
+    assert.equal(summary.history.length, 6);
+  });
+
+  test('7 batches, N = 3: chunks [3,3,1]; every event carries batch and sample counts', async () => {
+    const { trainer, orchestrator } = setup(7, { miniEpochBatches: 3 });
+    const records: Array<{ globalBatch: number; samplesSeen: number; checkpoint: string | null }> = [];
+    orchestrator.on('miniEpochEnd', (r) => records.push(r));
+    await orchestrator.run();
+    assert.deepEqual(trainer.chunks, [3, 3, 1]);
+    assert.deepEqual(records.map((r) => r.globalBatch), [3, 6, 7]);
+    assert.deepEqual(records.map((r) => r.samplesSeen), [12, 24, 28]);
+    assert.ok(records.every((r) => r.checkpoint !== null));
+  });
+
+  test('0 batches: nothing trained and a clear warning', async () => {
+    const { trainer, orchestrator } = setup(0, { miniEpochBatches: 3 });
+    const warnings: string[] = [];
+    orchestrator.on('warning', (w) => warnings.push(w));
+    const summary = await orchestrator.run();
+    assert.equal(summary.status, 'nothing-to-train');
+    assert.deepEqual(trainer.chunks, []);
+    assert.match(warnings.join('\n'), /no batches/);
+  });
+
+  test('mini-epoch size in samples is rounded to whole batches; less than a batch is an error', async () => {
+    const { trainer, orchestrator } = setup(10, { miniEpochSamples: 17 });  // batch 4 → 17/4 = 4.25 → 4 batches
+    assert.equal(orchestrator.miniEpochBatches, 4);
+    await orchestrator.run();
+    assert.deepEqual(trainer.chunks, [4, 4, 2]);
+    assert.throws(() => setup(10, { miniEpochSamples: 3 }), /less than one batch/);
+    assert.throws(() => setup(10, {}), /exactly one of/);
+    assert.throws(() => setup(10, { miniEpochBatches: 2, miniEpochSamples: 8 }), /exactly one of/);
+    assert.throws(() => setup(10, { miniEpochBatches: 0 }), /miniEpochBatches/);
+  });
+
+  test('without a validation loader, checkpoints are still written', async () => {
+    const { trainer, orchestrator } = setup(6, { miniEpochBatches: 2, withValidation: false });
+    const checkpoints: string[] = [];
+    orchestrator.on('checkpoint', (c) => checkpoints.push(c.name));
+    const summary = await orchestrator.run();
+    assert.equal(trainer.validations, 0);
+    assert.equal(checkpoints.length, 3);
+    assert.ok(summary.history.every((r) => r.validation === null));
+  });
+
+  test('early stopping after `patience` mini-epochs without improvement', async () => {
+    const { trainer, orchestrator } = setup(20, { miniEpochBatches: 2, earlyStopping: { patience: 2, minDelta: 0.01 } });
+    trainer.validationLosses = [1.0, 0.8, 0.795, 0.9, 0.5];
+    const summary = await orchestrator.run();
+    assert.equal(summary.status, 'early-stopped');
+    assert.equal(trainer.validations, 4);  // 0.795 and 0.9 do not improve 0.8 by 0.01
+  });
+});
+
+describe('resume', () => {
+  test('resumes in the middle of an epoch at exactly the next batch', async () => {
+    const dir = join(tempDir(), 'checkpoints');
+    const first = setup(13, { miniEpochBatches: 5, epochs: 2, checkpointDir: dir });
+    first.orchestrator.on('miniEpochEnd', (r) => {
+      if (r.globalBatch === 10) throw new Error('simulated crash');
+    });
+    await assert.rejects(first.orchestrator.run(), /simulated crash/);
+
+    const second = setup(13, { miniEpochBatches: 5, epochs: 2, checkpointDir: dir });
+    const summary = await second.orchestrator.run();
+    assert.ok(summary.resumedFrom?.includes('b000000010'));
+    assert.equal(second.trainer.step, 26);
+    assert.deepEqual(second.trainer.chunks, [3, 5, 5, 3]);
+    assert.equal(summary.history.length, 6);
+  });
+
+  test('a stop request mid-mini-epoch checkpoints at once; the resumed run closes that mini-epoch', async () => {
+    const dir = join(tempDir(), 'checkpoints');
+    const controller = new AbortController();
+    const first = setup(13, { miniEpochBatches: 5, checkpointDir: dir, signal: controller.signal });
+    first.trainer.afterStep = (step) => {
+      if (step === 7) controller.abort();
+    };
+    const stopped = await first.orchestrator.run();
+    assert.equal(stopped.status, 'interrupted');
+    assert.equal(first.trainer.step, 7);
+    assert.match(stopped.lastCheckpoint ?? '', /b000000007-interrupted$/);
+
+    const second = setup(13, { miniEpochBatches: 5, checkpointDir: dir });
+    const summary = await second.orchestrator.run();
+    assert.deepEqual(second.trainer.chunks, [3, 3]);
+    assert.deepEqual(summary.history.map((r) => r.batchInEpoch), [5, 10, 13]);
+    assert.equal(summary.history[1]!.train.batches, 5, 'the interrupted mini-epoch keeps the metrics of its first batches');
+  });
+
+  test('a directory with checkpoints is never silently restarted', async () => {
+    const dir = join(tempDir(), 'checkpoints');
+    await setup(4, { miniEpochBatches: 2, checkpointDir: dir }).orchestrator.run();
+    await assert.rejects(setup(4, { miniEpochBatches: 2, checkpointDir: dir, resume: 'never' }).orchestrator.run(), /already holds checkpoints/);
+    const fresh = setup(4, { miniEpochBatches: 2, checkpointDir: dir, fresh: true });
+    const summary = await fresh.orchestrator.run();
+    assert.equal(summary.resumedFrom, null);
+    assert.equal(fresh.trainer.step, 4);
+    assert.ok(readdirSync(dir).some((e) => e.startsWith('archived-')), 'old checkpoints are moved aside, not deleted');
+  });
+
+  test('changing the batch size or dataset is refused unless forced', async () => {
+    const dir = join(tempDir(), 'checkpoints');
+    const first = setup(10, { miniEpochBatches: 2, checkpointDir: dir, epochs: 1 });
+    first.orchestrator.on('miniEpochEnd', (r) => {
+      if (r.globalBatch === 4) throw new Error('stop');
+    });
+    await assert.rejects(first.orchestrator.run());
+    const other = new FakeLoader(10, 4, 'another-dataset');
+    const refused = new MiniEpochOrchestrator({ trainer: new FakeTrainer(), trainLoader: other, miniEpochBatches: 2, epochs: 1, checkpointDir: dir });
+    await assert.rejects(refused.run(), (e: Error & { code?: string }) => e.code === 'HEXTORCH_RESUME_MISMATCH' && /dataset changed/.test(e.message));
+    const forced = new MiniEpochOrchestrator({ trainer: new FakeTrainer(), trainLoader: new FakeLoader(10, 4, 'another-dataset'), miniEpochBatches: 2, epochs: 1, checkpointDir: dir, force: true });
+    const summary = await forced.run();
+    assert.equal(summary.status, 'completed');
+  });
+
+  test('a corrupt newest checkpoint falls back to the previous one with a warning', async () => {
+    const dir = join(tempDir(), 'checkpoints');
+    const first = setup(10, { miniEpochBatches: 2, checkpointDir: dir, keepLast: 5 });
+    first.orchestrator.on('miniEpochEnd', (r) => {
+      if (r.globalBatch === 6) throw new Error('stop');
+    });
+    await assert.rejects(first.orchestrator.run());
+    const newest = readdirSync(dir).filter((e) => e.startsWith('ckpt-')).sort().pop()!;
+    assert.match(newest, /b000000006/);
+    appendFileSync(join(dir, newest, 'model.pt'), 'garbage');
+    const second = setup(10, { miniEpochBatches: 2, checkpointDir: dir });
+    const warnings: string[] = [];
+    second.orchestrator.on('warning', (w) => warnings.push(w));
+    const summary = await second.orchestrator.run();
+    assert.match(summary.resumedFrom ?? '', /b000000004/);
+    assert.match(warnings.join('\n'), /newer checkpoints are corrupt/);
+    assert.equal(second.trainer.step, 10);
+  });
+
+  test('only corrupt checkpoints: refuses to start from scratch', async () => {
+    const dir = join(tempDir(), 'checkpoints');
+    await setup(2, { miniEpochBatches: 2, checkpointDir: dir, keepLast: 1, keepBest: false }).orchestrator.run();
+    const only = readdirSync(dir).find((e) => e.startsWith('ckpt-'))!;
+    writeFileSync(join(dir, only, 'state.json'), '{}');
+    await assert.rejects(setup(2, { miniEpochBatches: 2, checkpointDir: dir }).orchestrator.run(), /none is valid/);
+  });
+});
+
+describe('checkpoint retention', () => {
+  test('keeps the last K plus the best by validation loss, and rebuilds the list from disk', async () => {
+    const dir = join(tempDir(), 'checkpoints');
+    const { trainer, orchestrator } = setup(12, { miniEpochBatches: 2, checkpointDir: dir, keepLast: 2 });
+    trainer.validationLosses = [0.9, 0.3, 0.8, 0.7, 0.6, 0.5];
+    await orchestrator.run();
+    const kept = readdirSync(dir).filter((e) => e.startsWith('ckpt-')).sort();
+    assert.deepEqual(kept, ['ckpt-e0000-m0001-b000000004', 'ckpt-e0000-m0004-b000000010', 'ckpt-e0000-m0005-b000000012']);
+    assert.equal(readFileSync(join(dir, 'latest'), 'utf8').trim(), 'ckpt-e0000-m0005-b000000012');
+  });
+
+  test('stale temporaries of a killed write are swept on start', async () => {
+    const dir = join(tempDir(), 'checkpoints');
+    const { orchestrator } = setup(2, { miniEpochBatches: 2, checkpointDir: dir });
+    await orchestrator.run();
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, '.tmp-ckpt-e0000-m0009-b000000099-123'));
+    writeFileSync(join(dir, '.tmp-ckpt-e0000-m0009-b000000099-123', 'model.pt'), 'partial');
+    const again = setup(2, { miniEpochBatches: 2, checkpointDir: dir, epochs: 2 });
+    await again.orchestrator.run();
+    assert.ok(!readdirSync(dir).some((e) => e.startsWith('.tmp-')));
+  });
+});
