@@ -79,13 +79,21 @@ Napi::Value TrainerWrap::create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   train::TrainerOptions options = readOptions(requireObject(info, 0, "trainer options"));
   auto result = std::make_shared<std::shared_ptr<train::Trainer>>();
+  auto executor = std::make_shared<SerialExecutor>();
   return PromiseWorker::run(
-      env, [options, result] { *result = std::make_shared<train::Trainer>(options); },
-      [result](Napi::Env e) -> Napi::Value {
+      env, [options, result, executor] { executor->run([&] { *result = std::make_shared<train::Trainer>(options); }); },
+      [result, executor](Napi::Env e) -> Napi::Value {
         Napi::Object object = addonData(e).trainerConstructor.New({});
         Unwrap(object)->trainer_ = std::move(*result);
+        Unwrap(object)->executor_ = executor;
         return object;
       });
+}
+
+std::function<void()> TrainerWrap::onTrainerThread(std::shared_ptr<train::Trainer> trainer, Job job) const {
+  return [executor = executor_, trainer = std::move(trainer), job = std::move(job)] {
+    executor->run([&] { job(*trainer); });
+  };
 }
 
 std::shared_ptr<train::Trainer> TrainerWrap::get(Napi::Env env) const {
@@ -107,14 +115,16 @@ Napi::Value TrainerWrap::trainStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto batch = BatchWrap::unwrap(env, info[0]);
   auto trainer = begin(env, "trainStep");
-  return PromiseWorker::run(env, [trainer, batch] { trainer->trainStep(*batch); }, nullptr, [this] { busy_ = false; }, Value());
+  return PromiseWorker::run(env, onTrainerThread(trainer, [batch](train::Trainer& t) { t.trainStep(*batch); }), nullptr,
+                            [this] { busy_ = false; }, Value());
 }
 
 Napi::Value TrainerWrap::evaluateBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto batch = BatchWrap::unwrap(env, info[0]);
   auto trainer = begin(env, "evaluateBatch");
-  return PromiseWorker::run(env, [trainer, batch] { trainer->evaluateBatch(*batch); }, nullptr, [this] { busy_ = false; }, Value());
+  return PromiseWorker::run(env, onTrainerThread(trainer, [batch](train::Trainer& t) { t.evaluateBatch(*batch); }), nullptr,
+                            [this] { busy_ = false; }, Value());
 }
 
 Napi::Value TrainerWrap::takeTrainMetrics(const Napi::CallbackInfo& info) {
@@ -122,7 +132,7 @@ Napi::Value TrainerWrap::takeTrainMetrics(const Napi::CallbackInfo& info) {
   auto trainer = begin(env, "takeTrainMetrics");
   auto result = std::make_shared<train::MetricSums>();
   return PromiseWorker::run(
-      env, [trainer, result] { *result = trainer->takeTrainMetrics(); },
+      env, onTrainerThread(trainer, [result](train::Trainer& t) { *result = t.takeTrainMetrics(); }),
       [result](Napi::Env e) -> Napi::Value { return metricsObject(e, *result); }, [this] { busy_ = false; }, Value());
 }
 
@@ -131,7 +141,7 @@ Napi::Value TrainerWrap::takeEvalMetrics(const Napi::CallbackInfo& info) {
   auto trainer = begin(env, "takeEvalMetrics");
   auto result = std::make_shared<train::MetricSums>();
   return PromiseWorker::run(
-      env, [trainer, result] { *result = trainer->takeEvalMetrics(); },
+      env, onTrainerThread(trainer, [result](train::Trainer& t) { *result = t.takeEvalMetrics(); }),
       [result](Napi::Env e) -> Napi::Value { return metricsObject(e, *result); }, [this] { busy_ = false; }, Value());
 }
 
@@ -153,7 +163,7 @@ Napi::Value TrainerWrap::predict(const Napi::CallbackInfo& info) {
   begin(env, "predict");
   auto result = std::make_shared<train::Prediction>();
   return PromiseWorker::run(
-      env, [trainer, planes, count, result] { *result = trainer->predict(planes->data(), count); },
+      env, onTrainerThread(trainer, [planes, count, result](train::Trainer& t) { *result = t.predict(planes->data(), count); }),
       [result](Napi::Env e) -> Napi::Value {
         auto policy = Napi::Float32Array::New(e, result->policy.size());
         std::memcpy(policy.Data(), result->policy.data(), result->policy.size() * sizeof(float));
@@ -174,7 +184,8 @@ Napi::Value TrainerWrap::save(const Napi::CallbackInfo& info) {
   }
   std::string path = info[0].As<Napi::String>(), extra = info[1].As<Napi::String>();
   auto trainer = begin(env, "save");
-  return PromiseWorker::run(env, [trainer, path, extra] { trainer->save(path, extra); }, nullptr, [this] { busy_ = false; }, Value());
+  return PromiseWorker::run(env, onTrainerThread(trainer, [path, extra](train::Trainer& t) { t.save(path, extra); }), nullptr,
+                            [this] { busy_ = false; }, Value());
 }
 
 Napi::Value TrainerWrap::load(const Napi::CallbackInfo& info) {
@@ -184,7 +195,7 @@ Napi::Value TrainerWrap::load(const Napi::CallbackInfo& info) {
   auto trainer = begin(env, "load");
   auto extra = std::make_shared<std::string>();
   return PromiseWorker::run(
-      env, [trainer, path, extra] { *extra = trainer->load(path); },
+      env, onTrainerThread(trainer, [path, extra](train::Trainer& t) { *extra = t.load(path); }),
       [extra](Napi::Env e) -> Napi::Value { return Napi::String::New(e, *extra); }, [this] { busy_ = false; }, Value());
 }
 
@@ -193,7 +204,7 @@ Napi::Value TrainerWrap::weightsDigest(const Napi::CallbackInfo& info) {
   auto trainer = begin(env, "weightsDigest");
   auto digest = std::make_shared<std::string>();
   return PromiseWorker::run(
-      env, [trainer, digest] { *digest = trainer->weightsDigest(); },
+      env, onTrainerThread(trainer, [digest](train::Trainer& t) { *digest = t.weightsDigest(); }),
       [digest](Napi::Env e) -> Napi::Value { return Napi::String::New(e, *digest); }, [this] { busy_ = false; }, Value());
 }
 
@@ -217,6 +228,10 @@ Napi::Value TrainerWrap::describe(const Napi::CallbackInfo& info) {
   return out;
 }
 
-void TrainerWrap::dispose(const Napi::CallbackInfo&) { trainer_.reset(); }
+void TrainerWrap::dispose(const Napi::CallbackInfo&) {
+  // A call in flight holds its own references; the thread ends with the last of them.
+  trainer_.reset();
+  executor_.reset();
+}
 
 }  // namespace hextorch::binding

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "train/trainer.h"
+#include "util/serial_executor.h"
 
 namespace hextorch::binding {
 
@@ -33,7 +34,12 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   std::shared_ptr<train::Trainer> begin(Napi::Env env, const char* what);
   std::shared_ptr<train::Trainer> get(Napi::Env env) const;
 
+  // Calls a job with the trainer on the trainer's own thread.
+  using Job = std::function<void(train::Trainer&)>;
+  std::function<void()> onTrainerThread(std::shared_ptr<train::Trainer> trainer, Job job) const;
+
   std::shared_ptr<train::Trainer> trainer_;
+  std::shared_ptr<SerialExecutor> executor_;
   bool busy_ = false;
 };
 
