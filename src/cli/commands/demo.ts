@@ -43,7 +43,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   let result;
   try {
     result = await runTraining(
-      { data, run, epochs, batchSize: 256, miniEpochBatches: 60, model: 'tiny', device: 'auto', learningRate: 2e-3, valMaxBatches: 8, seed: 7 },
+      { data, run, epochs, batchSize: 256, miniEpochBatches: 120, model: 'tiny', device: 'auto', learningRate: 2e-3, valMaxBatches: 8, seed: 7 },
       { signal: shutdown.signal, onEvent: (o) => attachTerminal(o, false) },
     );
   } finally {
