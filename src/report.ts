@@ -64,9 +64,16 @@ function chart(title: string, yLabel: string, series: Series[]): string {
   return parts.join('\n');
 }
 
+/** (global batch, value) points of the records that have the value. */
+function points(records: MiniEpochRecord[], f: (r: MiniEpochRecord) => number | undefined): Array<[number, number]> {
+  return records.flatMap((r) => {
+    const y = f(r);
+    return y === undefined ? [] : [[r.globalBatch, y] as [number, number]];
+  });
+}
+
 export function lossChart(records: MiniEpochRecord[]): string {
-  const at = (f: (r: MiniEpochRecord) => number | undefined) =>
-    records.flatMap((r) => (f(r) === undefined ? [] : [[r.globalBatch, f(r)!] as [number, number]]));
+  const at = (f: (r: MiniEpochRecord) => number | undefined) => points(records, f);
   return chart('Loss per mini-epoch', 'loss', [
     { label: 'train loss', color: '#1f77b4', points: at((r) => r.train.loss) },
     { label: 'validation loss', color: '#d62728', points: at((r) => r.validation?.loss) },
@@ -74,8 +81,7 @@ export function lossChart(records: MiniEpochRecord[]): string {
 }
 
 export function accuracyChart(records: MiniEpochRecord[]): string {
-  const at = (f: (r: MiniEpochRecord) => number | undefined) =>
-    records.flatMap((r) => (f(r) === undefined ? [] : [[r.globalBatch, f(r)!] as [number, number]]));
+  const at = (f: (r: MiniEpochRecord) => number | undefined) => points(records, f);
   return chart('Accuracy per mini-epoch', 'accuracy', [
     { label: 'train policy top-1', color: '#1f77b4', points: at((r) => r.train.policyAccuracy) },
     { label: 'val policy top-1', color: '#d62728', points: at((r) => r.validation?.policyAccuracy) },

@@ -127,22 +127,20 @@ Napi::Value TrainerWrap::evaluateBatch(const Napi::CallbackInfo& info) {
                             [this] { busy_ = false; }, Value());
 }
 
-Napi::Value TrainerWrap::takeTrainMetrics(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto trainer = begin(env, "takeTrainMetrics");
+Napi::Value TrainerWrap::takeMetrics(Napi::Env env, const char* what, train::MetricSums (train::Trainer::*take)()) {
+  auto trainer = begin(env, what);
   auto result = std::make_shared<train::MetricSums>();
   return PromiseWorker::run(
-      env, onTrainerThread(trainer, [result](train::Trainer& t) { *result = t.takeTrainMetrics(); }),
+      env, onTrainerThread(trainer, [result, take](train::Trainer& t) { *result = (t.*take)(); }),
       [result](Napi::Env e) -> Napi::Value { return metricsObject(e, *result); }, [this] { busy_ = false; }, Value());
 }
 
+Napi::Value TrainerWrap::takeTrainMetrics(const Napi::CallbackInfo& info) {
+  return takeMetrics(info.Env(), "takeTrainMetrics", &train::Trainer::takeTrainMetrics);
+}
+
 Napi::Value TrainerWrap::takeEvalMetrics(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto trainer = begin(env, "takeEvalMetrics");
-  auto result = std::make_shared<train::MetricSums>();
-  return PromiseWorker::run(
-      env, onTrainerThread(trainer, [result](train::Trainer& t) { *result = t.takeEvalMetrics(); }),
-      [result](Napi::Env e) -> Napi::Value { return metricsObject(e, *result); }, [this] { busy_ = false; }, Value());
+  return takeMetrics(info.Env(), "takeEvalMetrics", &train::Trainer::takeEvalMetrics);
 }
 
 // predict(planes: Float32Array [count*3*N*N], count)

@@ -37,14 +37,26 @@ struct BasicBlockImpl : nn::Module {
 };
 TORCH_MODULE(BasicBlock);
 
-std::vector<torch::Tensor> parametersOf(std::initializer_list<nn::Module*> modules) {
-  std::vector<torch::Tensor> out;
-  for (auto* m : modules) {
-    auto p = m->parameters();
-    out.insert(out.end(), p.begin(), p.end());
+// Conv 1x1 → 32, BN, ReLU, global average pool, Linear → hidden, ReLU, dropout,
+// Linear → 1, tanh: a value in [-1, 1], +1 = Red wins.
+struct ValueHeadImpl : nn::Module {
+  ValueHeadImpl(int in, int hidden, double dropout)
+      : conv1(register_module("conv", conv(in, 32, 1))),
+        bn(register_module("bn", nn::BatchNorm2d(32))),
+        fc1(register_module("fc1", nn::Linear(32, hidden))),
+        dropout(register_module("dropout", nn::Dropout(dropout))),
+        fc2(register_module("fc2", nn::Linear(hidden, 1))) {}
+  torch::Tensor forward(torch::Tensor x) {
+    auto v = torch::relu(bn(conv1(x))).mean({2, 3});
+    return torch::tanh(fc2(dropout(torch::relu(fc1(v))))).squeeze(1);
   }
-  return out;
-}
+  nn::Conv2d conv1;
+  nn::BatchNorm2d bn;
+  nn::Linear fc1;
+  nn::Dropout dropout;
+  nn::Linear fc2;
+};
+TORCH_MODULE(ValueHead);
 
 // The users' reference network ("TwoHeadedResNet"): a ResNet-18 layout with global
 // pooling heads. 11,283,754 parameters on 13x13.
@@ -64,29 +76,22 @@ struct SnowflakeImpl : NetworkImpl {
     register_module("blocks", blocks);
     policyDropout = register_module("policy_dropout", nn::Dropout(c.dropout));
     policyFc = register_module("policy_fc", nn::Linear(512, cells));
-    valueConv = register_module("value_conv", conv(512, 32, 1));
-    valueBn = register_module("value_bn", nn::BatchNorm2d(32));
-    valueFc1 = register_module("value_fc1", nn::Linear(32, 256));
-    valueDropout = register_module("value_dropout", nn::Dropout(c.dropout));
-    valueFc2 = register_module("value_fc2", nn::Linear(256, 1));
+    valueHead = register_module("value_head", ValueHead(512, 256, c.dropout));
   }
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x) override {
     x = torch::relu(stemBn(stem(x)));
     x = blocks->forward(x);
     auto policy = policyFc(policyDropout(x.mean({2, 3})));
-    auto v = torch::relu(valueBn(valueConv(x))).mean({2, 3});
-    v = torch::tanh(valueFc2(valueDropout(torch::relu(valueFc1(v))))).squeeze(1);
-    return {policy, v};
+    return {policy, valueHead(x)};
   }
-  std::vector<torch::Tensor> valueHeadParameters() override {
-    return parametersOf({valueConv.get(), valueBn.get(), valueFc1.get(), valueFc2.get()});
-  }
+  std::vector<torch::Tensor> valueHeadParameters() override { return valueHead->parameters(); }
   int cells;
-  nn::Conv2d stem{nullptr}, valueConv{nullptr};
-  nn::BatchNorm2d stemBn{nullptr}, valueBn{nullptr};
+  nn::Conv2d stem{nullptr};
+  nn::BatchNorm2d stemBn{nullptr};
   nn::Sequential blocks;
-  nn::Dropout policyDropout{nullptr}, valueDropout{nullptr};
-  nn::Linear policyFc{nullptr}, valueFc1{nullptr}, valueFc2{nullptr};
+  nn::Dropout policyDropout{nullptr};
+  nn::Linear policyFc{nullptr};
+  ValueHead valueHead{nullptr};
 };
 
 // A residual tower at constant board resolution with a convolutional policy head
@@ -100,28 +105,19 @@ struct ResidualTowerImpl : NetworkImpl {
     policyConv = register_module("policy_conv", conv(width, 32, 1));
     policyBn = register_module("policy_bn", nn::BatchNorm2d(32));
     policyOut = register_module("policy_out", nn::Conv2d(nn::Conv2dOptions(32, 1, 1).bias(true)));
-    valueConv = register_module("value_conv", conv(width, 32, 1));
-    valueBn = register_module("value_bn", nn::BatchNorm2d(32));
-    valueFc1 = register_module("value_fc1", nn::Linear(32, 128));
-    valueDropout = register_module("value_dropout", nn::Dropout(c.dropout));
-    valueFc2 = register_module("value_fc2", nn::Linear(128, 1));
+    valueHead = register_module("value_head", ValueHead(width, 128, c.dropout));
   }
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x) override {
     x = torch::relu(stemBn(stem(x)));
     x = blocks->forward(x);
     auto policy = policyOut(torch::relu(policyBn(policyConv(x)))).flatten(1);
-    auto v = torch::relu(valueBn(valueConv(x))).mean({2, 3});
-    v = torch::tanh(valueFc2(valueDropout(torch::relu(valueFc1(v))))).squeeze(1);
-    return {policy, v};
+    return {policy, valueHead(x)};
   }
-  std::vector<torch::Tensor> valueHeadParameters() override {
-    return parametersOf({valueConv.get(), valueBn.get(), valueFc1.get(), valueFc2.get()});
-  }
-  nn::Conv2d stem{nullptr}, policyConv{nullptr}, policyOut{nullptr}, valueConv{nullptr};
-  nn::BatchNorm2d stemBn{nullptr}, policyBn{nullptr}, valueBn{nullptr};
+  std::vector<torch::Tensor> valueHeadParameters() override { return valueHead->parameters(); }
+  nn::Conv2d stem{nullptr}, policyConv{nullptr}, policyOut{nullptr};
+  nn::BatchNorm2d stemBn{nullptr}, policyBn{nullptr};
   nn::Sequential blocks;
-  nn::Dropout valueDropout{nullptr};
-  nn::Linear valueFc1{nullptr}, valueFc2{nullptr};
+  ValueHead valueHead{nullptr};
 };
 
 void initialise(nn::Module& module) {

@@ -1,0 +1,350 @@
+/**
+ * npm run bench: every figure the issues ask for, each measured side by side with its
+ * reference in the same run. Prints a table per section and writes bench-results.json.
+ *
+ *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator] [--quick]
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CheckpointStore, DataLoader, generateGames, importRecords, info, MiniEpochOrchestrator, openDataset, Trainer } from '../src/index';
+import { resolveLogger } from '../src/logger';
+
+const repo = resolve(__dirname, '..', '..');
+const work = join(repo, '.hextorch', 'bench');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const shared = process.env.HEXTORCH_SHARED_DATA ?? resolve(repo, '..', 'shared', 'data');
+const neurohexFile = join(shared, 'neurohex', 'raw_games.dat');
+const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const nativeTrainLoop = join(repo, 'build', 'hextorch_bench_train');
+
+interface Row {
+  name: string;
+  value: number | string;
+  unit: string;
+  note?: string;
+}
+const results: Record<string, Row[]> = {};
+
+function report(section: string, rows: Row[]): void {
+  results[section] = rows;
+  console.log(`\n## ${section}`);
+  const width = Math.max(...rows.map((r) => r.name.length));
+  for (const r of rows) {
+    const value = typeof r.value === 'number' ? formatNumber(r.value) : r.value;
+    console.log(`  ${r.name.padEnd(width)}  ${value.padStart(14)} ${r.unit}${r.note ? `   (${r.note})` : ''}`);
+  }
+}
+
+function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const abs = Math.abs(x);
+  return x.toLocaleString('en-US', { maximumFractionDigits: abs >= 100 ? 0 : abs >= 1 ? 2 : 4 });
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function wanted(section: string): boolean {
+  return !only || only.includes(section);
+}
+
+function seconds(start: number): number {
+  return (performance.now() - start) / 1000;
+}
+
+/** The 13x13 dataset for the stream figures: at least 20M positions (2M with --quick). */
+async function bigDataset(): Promise<string> {
+  const games = quick ? 15_000 : 145_000;
+  const dir = join(work, `synthetic-13-${games}`);
+  if (!existsSync(join(dir, 'dataset.json'))) {
+    rmSync(dir, { recursive: true, force: true });
+    console.log(`(generating ${games.toLocaleString()} games of 13x13 into ${dir}, once)`);
+    await generateGames({ games, boardSize: 13, seed: 1, out: dir, valFraction: 0.01 });
+  }
+  return dir;
+}
+
+/** Neurohex 13x13 imported once (or a synthetic stand-in without ../shared/data). */
+async function neurohexDataset(): Promise<{ dir: string; real: boolean }> {
+  const real = existsSync(neurohexFile);
+  const dir = join(work, real ? 'neurohex' : 'synthetic-13-11000');
+  if (!existsSync(join(dir, 'dataset.json'))) {
+    rmSync(dir, { recursive: true, force: true });
+    if (real) await importRecords({ format: 'moves', inputs: [neurohexFile], out: dir });
+    else await generateGames({ games: 11_000, boardSize: 13, seed: 2, out: dir });
+  }
+  return { dir, real };
+}
+
+function rawReadMBps(files: string[]): number {
+  const buffer = Buffer.allocUnsafe(8 << 20);
+  let bytes = 0;
+  const started = performance.now();
+  for (const file of files) {
+    const fd = openSync(file, 'r');
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) bytes += n;
+    closeSync(fd);
+  }
+  return bytes / 2 ** 20 / seconds(started);
+}
+
+async function benchImport(): Promise<void> {
+  const rows: Row[] = [];
+  if (existsSync(neurohexFile)) {
+    const times: number[] = [];
+    let positions = 0;
+    for (let i = 0; i < 3; i++) {
+      const out = join(work, `import-${i}`);
+      rmSync(out, { recursive: true, force: true });
+      const started = performance.now();
+      const s = await importRecords({ format: 'moves', inputs: [neurohexFile], out });
+      times.push(seconds(started));
+      positions = s.positions;
+      rmSync(out, { recursive: true, force: true });
+    }
+    rows.push({ name: 'import neurohex (parse, validate, dedup, split, mix, write)', value: positions / median(times), unit: 'positions/s', note: `${positions.toLocaleString()} positions, median of 3, target >= 1,000,000` });
+  } else {
+    rows.push({ name: 'import neurohex', value: 'skipped', unit: '', note: '../shared/data not present' });
+  }
+  const dir = await bigDataset();
+  const d = await openDataset(dir);
+  const files = [...d.train.shards, ...d.validation.shards].map((s) => s.path);
+  const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
+  rawReadMBps(files);  // warm the page cache
+  const raw = median([rawReadMBps(files), rawReadMBps(files), rawReadMBps(files)]);
+  const shardTimes: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    await openDataset(dir, { verify: true });
+    shardTimes.push(seconds(started));
+  }
+  const shardSeconds = median(shardTimes);
+  const positions = d.train.positions + d.validation.positions;
+  rows.push({ name: 'raw sequential file read (page cache)', value: raw, unit: 'MB/s', note: `${(bytes / 2 ** 20).toFixed(0)} MB of shards` });
+  rows.push({ name: 'shard read with checksum verification', value: bytes / 2 ** 20 / shardSeconds, unit: 'MB/s' });
+  rows.push({ name: 'shard read with checksum verification', value: positions / shardSeconds, unit: 'positions/s' });
+  rows.push({ name: 'shard read / raw read', value: bytes / 2 ** 20 / shardSeconds / raw, unit: 'x', note: 'target >= 0.5' });
+  report('import and shard reads (issue 3)', rows);
+}
+
+async function benchStream(): Promise<void> {
+  const rows: Row[] = [];
+  const dir = await bigDataset();
+  const src = Buffer.alloc(256 << 20, 1);
+  const dst = Buffer.allocUnsafe(256 << 20);
+  src.copy(dst);
+  const copies: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    src.copy(dst);
+    copies.push(256 / 1024 / seconds(started));
+  }
+  const memcpy = median(copies);
+  const batches = quick ? 1500 : 6000;
+  const child = spawnSync(process.execPath, [join(__dirname, 'stream-child.js'), JSON.stringify({ dir, batches, workers: 2, batchSize: 256 })], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`stream child failed: ${child.stderr}`);
+  const s = JSON.parse(child.stdout) as { samplesPerSecond: number; peakRssMiB: number; positions: number };
+  const bytesPerSample = 3 * 169 * 4 + 8 + 4;
+  rows.push({ name: 'memory copy bandwidth (one core)', value: memcpy, unit: 'GB/s' });
+  rows.push({ name: 'augmented samples, 13x13, batch 256, 2 workers', value: s.samplesPerSecond, unit: 'samples/s', note: `target >= 2,000,000; ${(s.samplesPerSecond * bytesPerSample / 2 ** 30).toFixed(2)} GB/s of batch tensors` });
+  rows.push({ name: 'peak RSS of the streaming process', value: s.peakRssMiB, unit: 'MiB', note: `dataset of ${s.positions.toLocaleString()} positions; target < 1024` });
+
+  const loader = new DataLoader({ dir }, { batchSize: 256, workers: 2 });
+  const firstBatch = async (batch: number) => {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      loader.restore({ ...loader.state(), epoch: 3, sampleInEpoch: batch * 256 });
+      (await loader.next())!.dispose();
+      times.push(seconds(started));
+    }
+    return median(times);
+  };
+  const near0 = await firstBatch(1);
+  const nearEnd = await firstBatch(loader.length - 2);
+  rows.push({ name: 'first batch after restore near the start', value: near0 * 1000, unit: 'ms' });
+  rows.push({ name: 'first batch after restore near the end', value: nearEnd * 1000, unit: 'ms', note: `${loader.examplesPerEpoch.toLocaleString()} examples per epoch; target: equal within noise, < 1 s` });
+  loader.dispose();
+  report('streaming augmented data loader (issue 4)', rows);
+}
+
+function runNativeLoop(dir: string, preset: string, batches: number, precision: string): number {
+  const r = spawnSync(nativeTrainLoop, [dir, preset, '256', String(batches), '2', '1', precision], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`native loop failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { samplesPerSecond: number }).samplesPerSecond;
+}
+
+async function runTsLoop(dir: string, preset: 'tiny' | 'snowflake', batches: number, precision: 'fp32' | 'bf16'): Promise<number> {
+  const loader = new DataLoader({ dir }, { batchSize: 256, workers: 1 });
+  const trainer = await Trainer.create({ model: preset, boardSize: loader.boardSize, device: 'cpu', threads: 2, precision });
+  await trainer.trainOnBatches(loader.take(3));
+  const r = await trainer.trainOnBatches(loader.take(batches));
+  trainer.dispose();
+  loader.dispose();
+  return r.samplesPerSecond;
+}
+
+function runPython(dir: string, preset: string, batches: number, precision: string): { samplesPerSecond: number; computeSamplesPerSecond: number } | undefined {
+  // OpenBLAS single-threaded inside LibTorch's threads, as hextorch sets it: the same kernels.
+  const r = spawnSync(python, [join(repo, 'bench', 'python', 'train_reference.py'), dir, preset, '256', String(batches), '2', precision], {
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+  });
+  if (r.status !== 0) {
+    console.log(`(python reference unavailable: ${r.stderr.trim().split('\n').pop()})`);
+    return undefined;
+  }
+  return JSON.parse(r.stdout);
+}
+
+async function benchTrainer(): Promise<void> {
+  const rows: Row[] = [];
+  const { dir, real } = await neurohexDataset();
+  for (const [preset, batches] of [['tiny', quick ? 30 : 80], ['snowflake', quick ? 4 : 10]] as const) {
+    const ts: number[] = [];
+    const cpp: number[] = [];
+    for (let rep = 0; rep < 3; rep++) {
+      ts.push(await runTsLoop(dir, preset, batches, 'fp32'));
+      cpp.push(runNativeLoop(dir, preset, batches, 'fp32'));
+    }
+    const tsRate = median(ts);
+    const cppRate = median(cpp);
+    rows.push({ name: `${preset} fp32: Trainer.trainOnBatches (TypeScript)`, value: tsRate, unit: 'samples/s', note: `median of 3, ${batches} batches of 256` });
+    rows.push({ name: `${preset} fp32: pure C++ loop`, value: cppRate, unit: 'samples/s' });
+    rows.push({ name: `${preset} fp32: TypeScript layer overhead`, value: (100 * (cppRate - tsRate)) / cppRate, unit: '%', note: 'target < 3' });
+    const py = runPython(dir, preset, batches, 'fp32');
+    if (py) {
+      rows.push({ name: `${preset} fp32: PyTorch map-style DataLoader pipeline`, value: py.samplesPerSecond, unit: 'samples/s', note: `its pure compute rate ${formatNumber(py.computeSamplesPerSecond)}/s` });
+      rows.push({ name: `${preset} fp32: hextorch / PyTorch pipeline`, value: tsRate / py.samplesPerSecond, unit: 'x', note: preset === 'tiny' ? 'target >= 1.5' : 'target >= 1.1' });
+    }
+    const bf16 = median([runNativeLoop(dir, preset, batches, 'bf16'), runNativeLoop(dir, preset, batches, 'bf16')]);
+    rows.push({ name: `${preset}: bf16 autocast / fp32 on CPU`, value: bf16 / cppRate, unit: 'x', note: `bf16 ${formatNumber(bf16)} samples/s` });
+  }
+  report(`trainer throughput on ${real ? 'neurohex' : 'synthetic'} 13x13, 2 threads (issue 5)`, rows);
+}
+
+async function benchLearning(): Promise<void> {
+  const { dir, real } = await neurohexDataset();
+  const budget = quick ? 30 : 180;
+  const loader = new DataLoader({ dir }, { batchSize: 256, workers: 1 });
+  const val = new DataLoader({ dir, split: 'validation' }, { batchSize: 512, workers: 1 });
+  const trainer = await Trainer.create({ model: 'resnet', blocks: 3, channels: 48, boardSize: loader.boardSize, device: 'cpu', threads: 2, learningRate: 2e-3 });
+  const started = performance.now();
+  let samples = 0;
+  while (seconds(started) < budget) samples += (await trainer.trainOnBatches(loader.take(20))).samples;
+  const m = await trainer.validate(val);
+  const d = await openDataset(dir);
+  const meanEmpty = 169 - (d.train.positions / d.train.games - 1) / 2;
+  report(`learning on ${real ? 'neurohex' : 'synthetic'} (split by game), resnet 3x48, ${budget} s on CPU (issue 5)`, [
+    { name: 'training samples seen', value: samples, unit: 'samples' },
+    { name: 'validation policy top-1 accuracy', value: 100 * m.policyAccuracy, unit: '%', note: `uniform over empty cells ~${(100 / meanEmpty).toFixed(2)} %` },
+    { name: 'validation value accuracy', value: 100 * m.valueAccuracy, unit: '%', note: 'target > 60' },
+    { name: 'validation loss', value: m.loss, unit: '' },
+  ]);
+  trainer.dispose();
+  loader.dispose();
+  val.dispose();
+}
+
+function diskWriteMBps(bytes: number): number {
+  const path = join(work, 'disk-speed.tmp');
+  const chunk = Buffer.alloc(4 << 20, 7);
+  const started = performance.now();
+  const fd = openSync(path, 'w');
+  for (let written = 0; written < bytes; written += chunk.length) writeSync(fd, chunk);
+  fsyncSync(fd);
+  closeSync(fd);
+  const rate = bytes / 2 ** 20 / seconds(started);
+  rmSync(path);
+  return rate;
+}
+
+async function benchOrchestrator(): Promise<void> {
+  const rows: Row[] = [];
+  const dir = join(work, 'synthetic-9-1500');
+  if (!existsSync(join(dir, 'dataset.json'))) await generateGames({ games: 1500, boardSize: 9, seed: 7, out: dir });
+  const trainLoader = new DataLoader({ dir }, { batchSize: 256, workers: 1 });
+  const valLoader = new DataLoader({ dir, split: 'validation' }, { batchSize: 256, workers: 1, maxBatches: 8 });
+  const trainer = await Trainer.create({ model: 'tiny', boardSize: 9, device: 'cpu', threads: 2 });
+  const checkpointDir = join(work, 'orchestrator-run');
+  rmSync(checkpointDir, { recursive: true, force: true });
+  const controller = new AbortController();
+  const orchestrator = new MiniEpochOrchestrator({ trainer, trainLoader, valLoader, miniEpochBatches: 40, epochs: 1, checkpointDir, signal: controller.signal });
+  const records: Array<{ wall: number; train: number; validation: number; checkpoint: number }> = [];
+  let last = performance.now();
+  orchestrator.on('miniEpochEnd', (r) => {
+    const now = performance.now();
+    records.push({ wall: (now - last) / 1000, train: r.trainSeconds, validation: r.validationSeconds, checkpoint: r.checkpointSeconds });
+    last = now;
+  });
+  const limit = quick ? 3 : 6;
+  orchestrator.on('miniEpochEnd', () => {
+    if (records.length >= limit) controller.abort();
+  });
+  await orchestrator.run();
+  const n = records.length;
+  const avg = (f: (r: (typeof records)[number]) => number) => records.reduce((s, r) => s + f(r), 0) / n;
+  rows.push({ name: 'mini-epoch of 40 batches: wall time', value: avg((r) => r.wall) * 1000, unit: 'ms', note: `mean of ${n}` });
+  rows.push({ name: '  training', value: avg((r) => r.train) * 1000, unit: 'ms' });
+  rows.push({ name: '  validation (8 batches)', value: avg((r) => r.validation) * 1000, unit: 'ms' });
+  rows.push({ name: '  checkpoint (tiny model)', value: avg((r) => r.checkpoint) * 1000, unit: 'ms' });
+  rows.push({ name: '  orchestration overhead (the rest)', value: avg((r) => r.wall - r.train - r.validation - r.checkpoint) * 1000, unit: 'ms', note: `${((100 * avg((r) => r.wall - r.train - r.validation - r.checkpoint)) / avg((r) => r.wall)).toFixed(2)} % of the wall time` });
+  trainer.dispose();
+  trainLoader.dispose();
+  valLoader.dispose();
+
+  // A reference-sized checkpoint: snowflake, Adam state after one step.
+  const big = join(work, 'synthetic-13-2000');
+  if (!existsSync(join(big, 'dataset.json'))) await generateGames({ games: 2000, boardSize: 13, seed: 3, out: big });
+  const loader = new DataLoader({ dir: big }, { batchSize: 32, workers: 1 });
+  const snowflake = await Trainer.create({ model: 'snowflake', boardSize: 13, device: 'cpu', threads: 2 });
+  await snowflake.trainOnBatches(loader.take(1));
+  const storeDir = join(work, 'checkpoint-speed');
+  rmSync(storeDir, { recursive: true, force: true });
+  const store = new CheckpointStore({ dir: storeDir, keepLast: 1, keepBest: false, logger: resolveLogger(undefined, 'bench') });
+  await store.open();
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    const c = await store.write(
+      { epoch: 0, miniEpoch: i, globalBatch: i + 1, samplesSeen: 0, validationLoss: null, interrupted: false, createdAt: new Date().toISOString() },
+      (d) => snowflake.saveCheckpoint(join(d, 'model.pt')),
+    );
+    times.push(seconds(started));
+    bytes = c.bytes;
+  }
+  const write = median(times);
+  const disk = median([diskWriteMBps(bytes), diskWriteMBps(bytes), diskWriteMBps(bytes)]);
+  rows.push({ name: 'snowflake checkpoint: size', value: bytes / 2 ** 20, unit: 'MiB', note: 'model + Adam state' });
+  rows.push({ name: 'snowflake checkpoint: write (serialize, fsync, SHA-256, rename)', value: write * 1000, unit: 'ms', note: `${formatNumber(bytes / 2 ** 20 / write)} MB/s` });
+  rows.push({ name: 'disk write speed, same size, with fsync', value: disk, unit: 'MB/s' });
+  snowflake.dispose();
+  loader.dispose();
+  rmSync(storeDir, { recursive: true, force: true });
+  report('mini-epoch orchestration and checkpoints (issue 6)', rows);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(work, { recursive: true });
+  const i = info();
+  console.log(`hextorch ${i.version}, LibTorch ${i.torchVersion}, CUDA ${i.cuda.available ? i.cuda.devices.join(', ') : 'none'}, ${readdirSync('/sys/devices/system/cpu').filter((c) => /^cpu\d+$/.test(c)).length} CPUs${quick ? ', --quick' : ''}`);
+  if (wanted('import')) await benchImport();
+  if (wanted('stream')) await benchStream();
+  if (wanted('trainer')) await benchTrainer();
+  if (wanted('learning')) await benchLearning();
+  if (wanted('orchestrator')) await benchOrchestrator();
+  const out = join(repo, 'bench-results.json');
+  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), quick, torch: i.torchVersion, results }, null, 2)}\n`);
+  console.log(`\nJSON: ${out}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

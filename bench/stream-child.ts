@@ -1,0 +1,25 @@
+/**
+ * Streams a dataset in a process of its own, so its peak RSS is the loader's alone.
+ * Argument: JSON { dir, batches, workers, batchSize }. Prints one JSON line.
+ */
+import { DataLoader } from '../src/index';
+
+async function main(): Promise<void> {
+  const { dir, batches, workers, batchSize } = JSON.parse(process.argv[2]!) as { dir: string; batches: number; workers: number; batchSize: number };
+  const loader = new DataLoader({ dir, augment: 'all' }, { batchSize, workers });
+  const rssBefore = process.memoryUsage().rss;
+  // Warm-up: the first group of records is read.
+  (await loader.next())!.dispose();
+  const started = performance.now();
+  let samples = 0;
+  for (let i = 0; i < batches; i++) {
+    const batch = (await loader.next())!;
+    samples += batch.size;
+    batch.dispose();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  loader.dispose();
+  console.log(JSON.stringify({ samples, seconds, samplesPerSecond: samples / seconds, rssBeforeMiB: rssBefore / 2 ** 20, peakRssMiB: process.resourceUsage().maxRSS / 1024, positions: loader.positions }));
+}
+
+void main();
