@@ -162,7 +162,9 @@ export class DataLoader implements AsyncIterable<Batch> {
   /** The next batch; after the last batch of an epoch the loader moves on to the next epoch. */
   async next(): Promise<Batch | null> {
     const handle = this.native();
-    const batch = await callNative(() => handle.next());
+    // Usually the readers are ahead: take the batch without a trip through the thread pool.
+    const ready = callNativeSync(() => handle.tryNext());
+    const batch = ready !== undefined ? ready : await callNative(() => handle.next());
     return batch ? new Batch(batch) : null;
   }
 

@@ -102,6 +102,8 @@ export interface NativeLoaderOptions {
 
 export interface NativeDataLoader {
   next(): Promise<NativeBatch | null>;
+  /** A batch already built, at once: undefined when none is ready, null when the epoch has none. */
+  tryNext(): NativeBatch | null | undefined;
   cursor(): NativeCursor;
   seek(cursor: NativeCursor): void;
   describe(): { batchesPerEpoch: number; examplesPerEpoch: number; positions: number; boardSize: number; fingerprint: string; workers: number };

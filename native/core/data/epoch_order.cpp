@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "util/permutation.h"
 #include "util/random.h"
 
 namespace hextorch::data {
@@ -13,12 +12,22 @@ EpochOrder::EpochOrder(uint64_t positions, Augment augment, bool shuffle, uint64
   windows_ = (positions + kWindowRecords - 1) / kWindowRecords;
   fullWindows_ = positions / kWindowRecords;
   groupsPerPass_ = (windows_ + kGroupWindows - 1) / kGroupWindows;
+  if (shuffle_) {
+    for (uint64_t pass = 0; pass < passes_; ++pass) {
+      Permutation windows(fullWindows_, mixKeys(seed_, epoch_, pass, 0x57494EULL));
+      windowOrder_.emplace_back(fullWindows_);
+      for (uint64_t slot = 0; slot < fullWindows_; ++slot) windowOrder_.back()[slot] = static_cast<uint32_t>(windows(slot));
+      for (uint64_t g = 0; g < groupsPerPass_; ++g) {
+        groupOrder_.emplace_back(groupSize(g), mixKeys(seed_, epoch_, pass, 0x475250ULL ^ (g << 8)));
+      }
+    }
+  }
 }
 
 uint64_t EpochOrder::windowAt(uint64_t pass, uint64_t slot) const {
   // The partial last window (if any) stays in the last slot; full windows are permuted.
   if (!shuffle_ || slot >= fullWindows_) return slot;
-  return Permutation(fullWindows_, mixKeys(seed_, epoch_, pass, 0x57494EULL))(slot);
+  return windowOrder_[pass][slot];
 }
 
 uint64_t EpochOrder::groupSize(uint64_t groupInPass) const {
@@ -30,7 +39,7 @@ Example EpochOrder::raw(uint64_t pass, uint64_t offset) const {
   const uint64_t groupRecords = kGroupWindows * kWindowRecords;
   uint64_t g = offset / groupRecords;
   uint64_t local = offset - g * groupRecords;
-  if (shuffle_) local = Permutation(groupSize(g), mixKeys(seed_, epoch_, pass, 0x475250ULL ^ (g << 8)))(local);
+  if (shuffle_) local = groupOrder_[pass * groupsPerPass_ + g](local);
   uint64_t slot = g * kGroupWindows + local / kWindowRecords;
   uint64_t record = windowAt(pass, slot) * kWindowRecords + local % kWindowRecords;
   int symmetry = 0;

@@ -1,6 +1,7 @@
 // The order of one epoch's examples: a pure function of (seed, epoch, dataset size,
-// augmentation), computable at any index in O(1), so a reader can jump to sample k
-// without replaying 0..k-1 and the order never depends on the number of threads.
+// augmentation), computable at any index in O(1) once the epoch's window table is built
+// (one entry per 4096 records), so a reader can jump to sample k without replaying
+// 0..k-1 and the order never depends on the number of threads.
 //
 // Records are cut into windows of kWindowRecords consecutive records (one pread each).
 // Each pass over the data permutes the windows, gathers kGroupWindows of them into a
@@ -15,6 +16,8 @@
 #include <cstdint>
 #include <utility>
 #include <vector>
+
+#include "util/permutation.h"
 
 namespace hextorch::data {
 
@@ -50,6 +53,9 @@ class EpochOrder {
   uint64_t seed_, epoch_;
   uint64_t passes_;
   uint64_t windows_, fullWindows_, groupsPerPass_;
+  // Built once per epoch (a few keys each), so at() only evaluates them.
+  std::vector<std::vector<uint32_t>> windowOrder_;  // per pass: slot → window (a table: cycle walking is costly)
+  std::vector<Permutation> groupOrder_;             // per pass and group
 };
 
 }  // namespace hextorch::data

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -84,13 +85,16 @@ void ShardWriter::flushBuffer() {
 }
 
 void ShardWriter::append(const uint8_t* records, uint64_t count) {
-  for (uint64_t i = 0; i < count; ++i) {
-    const uint8_t* record = records + i * layout_.recordSize;
-    blockCrc_ = crc32c(record, layout_.recordSize, blockCrc_);
-    if (++inBlock_ == header_.blockRecords) {
-      blockCrcs_.push_back(blockCrc_);
-      blockCrc_ = 0;
-      inBlock_ = 0;
+  const uint64_t blockBytes = uint64_t{header_.blockRecords} * layout_.recordSize;
+  const uint8_t* p = records;
+  const uint8_t* end = records + count * layout_.recordSize;
+  while (p < end) {
+    uint64_t take = std::min<uint64_t>(blockBytes - pending_.size(), end - p);
+    pending_.insert(pending_.end(), p, p + take);
+    p += take;
+    if (pending_.size() == blockBytes) {
+      blockCrcs_.push_back(blockChecksum(pending_.data(), pending_.size()));
+      pending_.clear();
     }
   }
   writeAll(records, count * layout_.recordSize);
@@ -98,8 +102,8 @@ void ShardWriter::append(const uint8_t* records, uint64_t count) {
 }
 
 void ShardWriter::finish() {
-  if (inBlock_ > 0) blockCrcs_.push_back(blockCrc_);
-  inBlock_ = 0;
+  if (!pending_.empty()) blockCrcs_.push_back(blockChecksum(pending_.data(), pending_.size()));
+  pending_.clear();
   std::vector<uint8_t> table(blockCrcs_.size() * 4 + 4);
   for (size_t i = 0; i < blockCrcs_.size(); ++i) put32(table.data() + 4 * i, blockCrcs_[i]);
   put32(table.data() + 4 * blockCrcs_.size(), crc32c(table.data(), 4 * blockCrcs_.size()));
@@ -172,16 +176,19 @@ ShardReader::~ShardReader() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void ShardReader::readBlocks(uint64_t firstBlock, uint64_t lastBlock, std::vector<uint8_t>& scratch) const {
+uint64_t ShardReader::blocksBytes(uint64_t firstBlock, uint64_t lastBlock) const {
   uint64_t firstRecord = firstBlock * header_.blockRecords;
   uint64_t endRecord = std::min<uint64_t>((lastBlock + 1) * header_.blockRecords, header_.recordCount);
-  uint64_t bytes = (endRecord - firstRecord) * header_.recordSize;
-  scratch.resize(bytes);
-  readFully(fd_, scratch.data(), bytes, kShardHeaderSize + firstRecord * header_.recordSize, path_);
+  return (endRecord - firstRecord) * header_.recordSize;
+}
+
+void ShardReader::readBlocks(uint64_t firstBlock, uint64_t lastBlock, uint8_t* dest) const {
+  uint64_t firstRecord = firstBlock * header_.blockRecords;
+  readFully(fd_, dest, blocksBytes(firstBlock, lastBlock), kShardHeaderSize + firstRecord * header_.recordSize, path_);
   for (uint64_t b = firstBlock; b <= lastBlock; ++b) {
     uint64_t start = b * header_.blockRecords;
     uint64_t end = std::min<uint64_t>(start + header_.blockRecords, header_.recordCount);
-    uint32_t crc = crc32c(scratch.data() + (start - firstRecord) * header_.recordSize, (end - start) * header_.recordSize);
+    uint32_t crc = blockChecksum(dest + (start - firstRecord) * header_.recordSize, (end - start) * header_.recordSize);
     if (crc != blockCrcs_[b]) {
       throw corrupt(path_, "checksum mismatch in records " + std::to_string(start) + "-" + std::to_string(end - 1) +
                                " (block " + std::to_string(b) + "): the file is corrupt");
@@ -198,16 +205,26 @@ void ShardReader::read(uint64_t first, uint64_t count, uint8_t* out, std::vector
   }
   uint64_t firstBlock = first / header_.blockRecords;
   uint64_t lastBlock = (first + count - 1) / header_.blockRecords;
-  readBlocks(firstBlock, lastBlock, scratch);
   uint64_t offset = (first - firstBlock * header_.blockRecords) * header_.recordSize;
-  std::memcpy(out, scratch.data() + offset, count * header_.recordSize);
+  uint64_t bytes = count * header_.recordSize;
+  if (offset == 0 && bytes == blocksBytes(firstBlock, lastBlock)) {
+    readBlocks(firstBlock, lastBlock, out);  // whole blocks: straight into place
+    return;
+  }
+  scratch.resize(blocksBytes(firstBlock, lastBlock));
+  readBlocks(firstBlock, lastBlock, scratch.data());
+  std::memcpy(out, scratch.data() + offset, bytes);
 }
 
 void ShardReader::verifyAll() const {
   std::vector<uint8_t> scratch;
   uint64_t blocks = blockCrcs_.size();
   const uint64_t step = std::max<uint64_t>(1, (8u << 20) / (uint64_t{header_.blockRecords} * header_.recordSize));
-  for (uint64_t b = 0; b < blocks; b += step) readBlocks(b, std::min(blocks, b + step) - 1, scratch);
+  for (uint64_t b = 0; b < blocks; b += step) {
+    uint64_t last = std::min(blocks, b + step) - 1;
+    scratch.resize(blocksBytes(b, last));
+    readBlocks(b, last, scratch.data());
+  }
 }
 
 }  // namespace hextorch::data

@@ -50,8 +50,7 @@ class ShardWriter {
   ShardHeader header_;
   int fd_ = -1;
   uint64_t bytes_ = 0;
-  uint64_t inBlock_ = 0;
-  uint32_t blockCrc_ = 0;
+  std::vector<uint8_t> pending_;  // records of the block being filled
   std::vector<uint32_t> blockCrcs_;
   std::vector<uint8_t> buffer_;
 };
@@ -77,7 +76,9 @@ class ShardReader {
   void verifyAll() const;
 
  private:
-  void readBlocks(uint64_t firstBlock, uint64_t lastBlock, std::vector<uint8_t>& scratch) const;
+  uint64_t blocksBytes(uint64_t firstBlock, uint64_t lastBlock) const;
+  // Reads whole blocks into `dest` and verifies them.
+  void readBlocks(uint64_t firstBlock, uint64_t lastBlock, uint8_t* dest) const;
 
   std::string path_;
   int fd_ = -1;

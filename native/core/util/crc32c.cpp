@@ -42,6 +42,28 @@ __attribute__((target("sse4.2"))) uint32_t crc32cHardware(const uint8_t* p, size
   return c32;
 }
 
+__attribute__((target("sse4.2"))) void crc32cFourLanes(const uint8_t* p, size_t laneBytes, uint32_t out[4]) {
+  uint64_t c0 = ~0u, c1 = ~0u, c2 = ~0u, c3 = ~0u;
+  const uint8_t* l1 = p + laneBytes;
+  const uint8_t* l2 = p + 2 * laneBytes;
+  const uint8_t* l3 = p + 3 * laneBytes;
+  for (size_t i = 0; i < laneBytes; i += 8) {
+    uint64_t w0, w1, w2, w3;
+    std::memcpy(&w0, p + i, 8);
+    std::memcpy(&w1, l1 + i, 8);
+    std::memcpy(&w2, l2 + i, 8);
+    std::memcpy(&w3, l3 + i, 8);
+    c0 = __builtin_ia32_crc32di(c0, w0);
+    c1 = __builtin_ia32_crc32di(c1, w1);
+    c2 = __builtin_ia32_crc32di(c2, w2);
+    c3 = __builtin_ia32_crc32di(c3, w3);
+  }
+  out[0] = ~static_cast<uint32_t>(c0);
+  out[1] = ~static_cast<uint32_t>(c1);
+  out[2] = ~static_cast<uint32_t>(c2);
+  out[3] = ~static_cast<uint32_t>(c3);
+}
+
 bool hasSse42() {
   static const bool supported = __builtin_cpu_supports("sse4.2");
   return supported;
@@ -57,6 +79,27 @@ uint32_t crc32c(const void* data, size_t length, uint32_t crc) {
   if (hasSse42()) return ~crc32cHardware(p, length, crc);
 #endif
   return ~crc32cTable(p, length, crc);
+}
+
+uint32_t blockChecksum(const void* data, size_t length) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  if (length < 256) return crc32c(p, length);
+  // Lanes 0-2 hold laneBytes each (a multiple of 8); lane 3 holds the rest.
+  const size_t laneBytes = (length / 32) * 8;
+  uint32_t lanes[4];
+#if defined(__x86_64__)
+  if (hasSse42()) {
+    crc32cFourLanes(p, laneBytes, lanes);
+  } else
+#endif
+  {
+    for (int k = 0; k < 4; ++k) lanes[k] = crc32c(p + k * laneBytes, laneBytes);
+  }
+  lanes[3] = crc32c(p + 4 * laneBytes, length - 4 * laneBytes, lanes[3]);
+  uint8_t bytes[16];
+  for (int k = 0; k < 4; ++k)
+    for (int b = 0; b < 4; ++b) bytes[4 * k + b] = static_cast<uint8_t>(lanes[k] >> (8 * b));
+  return crc32c(bytes, sizeof bytes);
 }
 
 }  // namespace hextorch
