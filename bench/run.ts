@@ -189,12 +189,15 @@ async function runTsLoop(dir: string, preset: 'tiny' | 'snowflake', batches: num
   return r.samplesPerSecond;
 }
 
-function runPython(dir: string, preset: string, batches: number, precision: string): { samplesPerSecond: number; computeSamplesPerSecond: number } | undefined {
-  // OpenBLAS single-threaded inside LibTorch's threads, as hextorch sets it: the same kernels.
-  const r = spawnSync(python, [join(repo, 'bench', 'python', 'train_reference.py'), dir, preset, '256', String(batches), '2', precision], {
-    encoding: 'utf8',
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
-  });
+/**
+ * The PyTorch reference. `sameKernels`: OpenBLAS single-threaded inside LibTorch's
+ * threads, as hextorch sets it; otherwise OpenBLAS as a Python user gets it by default.
+ */
+function runPython(dir: string, preset: string, batches: number, precision: string, sameKernels: boolean): { samplesPerSecond: number; computeSamplesPerSecond: number } | undefined {
+  const env = { ...process.env };
+  if (sameKernels) env.OPENBLAS_NUM_THREADS = '1';
+  else delete env.OPENBLAS_NUM_THREADS;
+  const r = spawnSync(python, [join(repo, 'bench', 'python', 'train_reference.py'), dir, preset, '256', String(batches), '2', precision], { encoding: 'utf8', env });
   if (r.status !== 0) {
     console.log(`(python reference unavailable: ${r.stderr.trim().split('\n').pop()})`);
     return undefined;
@@ -217,10 +220,12 @@ async function benchTrainer(): Promise<void> {
     rows.push({ name: `${preset} fp32: Trainer.trainOnBatches (TypeScript)`, value: tsRate, unit: 'samples/s', note: `median of 3, ${batches} batches of 256` });
     rows.push({ name: `${preset} fp32: pure C++ loop`, value: cppRate, unit: 'samples/s' });
     rows.push({ name: `${preset} fp32: TypeScript layer overhead`, value: (100 * (cppRate - tsRate)) / cppRate, unit: '%', note: 'target < 3' });
-    const py = runPython(dir, preset, batches, 'fp32');
-    if (py) {
-      rows.push({ name: `${preset} fp32: PyTorch map-style DataLoader pipeline`, value: py.samplesPerSecond, unit: 'samples/s', note: `its pure compute rate ${formatNumber(py.computeSamplesPerSecond)}/s` });
-      rows.push({ name: `${preset} fp32: hextorch / PyTorch pipeline`, value: tsRate / py.samplesPerSecond, unit: 'x', note: preset === 'tiny' ? 'target >= 1.5' : 'target >= 1.1' });
+    for (const sameKernels of [false, true]) {
+      const py = runPython(dir, preset, batches, 'fp32', sameKernels);
+      if (!py) break;
+      const label = sameKernels ? 'OpenBLAS 1 thread as in hextorch' : 'default OpenBLAS threads';
+      rows.push({ name: `${preset} fp32: PyTorch map-style DataLoader pipeline, ${label}`, value: py.samplesPerSecond, unit: 'samples/s', note: `its pure compute rate ${formatNumber(py.computeSamplesPerSecond)}/s, pipeline at ${((100 * py.samplesPerSecond) / py.computeSamplesPerSecond).toFixed(0)} %` });
+      rows.push({ name: `${preset} fp32: hextorch / PyTorch pipeline, ${label}`, value: tsRate / py.samplesPerSecond, unit: 'x', note: preset === 'tiny' ? 'target >= 1.5' : 'target >= 1.1' });
     }
     const bf16 = median([runNativeLoop(dir, preset, batches, 'bf16'), runNativeLoop(dir, preset, batches, 'bf16')]);
     rows.push({ name: `${preset}: bf16 autocast / fp32 on CPU`, value: bf16 / cppRate, unit: 'x', note: `bf16 ${formatNumber(bf16)} samples/s` });

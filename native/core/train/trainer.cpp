@@ -146,9 +146,9 @@ struct Trainer::Impl {
     auto planes = torch::from_blob(const_cast<float*>(b.planes.data()), {b.size, 3, n, n}, torch::kFloat32);
     auto policy = torch::from_blob(const_cast<int64_t*>(b.policy.data()), {b.size}, torch::kInt64);
     auto value = torch::from_blob(const_cast<float*>(b.value.data()), {b.size}, torch::kFloat32);
-    if (!cuda) return {planes, policy, value};
-    return {planes.pin_memory().to(device, /*non_blocking=*/true), policy.pin_memory().to(device, true),
-            value.pin_memory().to(device, true)};
+    if (!cuda) return {planes.contiguous(at::MemoryFormat::ChannelsLast), policy, value};
+    return {planes.pin_memory().to(device, /*non_blocking=*/true).contiguous(at::MemoryFormat::ChannelsLast),
+            policy.pin_memory().to(device, true), value.pin_memory().to(device, true)};
   }
 
   // Forward pass and loss terms, in fp32 whatever the autocast precision.
@@ -239,6 +239,10 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
     torch::manual_seed(mixKeys(options.seed, 0x494E4954ULL));
     m.net = model::makeNetwork(modelConfig(options));
     m.net->to(m.device);
+    // Channels-last convolution weights and inputs: oneDNN/cuDNN then skip a layout
+    // reorder around every convolution (measured on CPU: snowflake 1.24x, tiny 1.05x).
+    for (auto& p : m.net->parameters())
+      if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
     m.parameters = m.net->parameters();
     m.makeOptimizer();
     auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(m.device);
@@ -315,7 +319,9 @@ Prediction Trainer::predict(const float* planes, int count) {
     int n = m.options.boardSize, cells = n * n;
     torch::NoGradGuard noGrad;
     m.net->eval();
-    auto input = torch::from_blob(const_cast<float*>(planes), {count, 3, n, n}, torch::kFloat32).to(m.device);
+    auto input = torch::from_blob(const_cast<float*>(planes), {count, 3, n, n}, torch::kFloat32)
+                     .to(m.device)
+                     .contiguous(at::MemoryFormat::ChannelsLast);
     torch::Tensor logits, v;
     {
       compat::AutocastScope autocast(m.cuda, m.bf16);
