@@ -120,6 +120,28 @@ describe('DataLoader', () => {
     }
   });
 
+  test('resuming twice within one epoch still gives the uninterrupted stream', async () => {
+    await ready;
+    const make = () => new DataLoader({ dir: small, seed: 4 }, { batchSize: 40, workers: 2 });
+    const reference = make();
+    const all = await collect(reference);
+    reference.dispose();
+    const a = make();
+    const firstPart = await collect(a, 3);
+    const s1 = a.state();
+    a.dispose();
+    const b = make();
+    b.restore(s1);
+    const secondPart = await collect(b, 4);
+    const s2 = b.state();
+    b.dispose();
+    const c = make();
+    c.restore(s2);
+    const rest = await collect(c);
+    c.dispose();
+    assert.deepEqual([...firstPart, ...secondPart, ...rest], all);
+  });
+
   test('restoring a state against another dataset or batch size is a clear error', async () => {
     await ready;
     const other = join(root, 'other');

@@ -14,6 +14,6 @@ export async function infoCommand(argv: string[]): Promise<number> {
   console.log(`LibTorch ${i.torchVersion} (${i.buildType} build)`);
   console.log(`CUDA: ${i.cuda.available ? `${i.cuda.deviceCount} device(s): ${i.cuda.devices.join(', ') || 'unnamed'}` : 'not available'}`);
   console.log(`cuDNN: ${i.cuda.cudnnVersion ?? 'none'}`);
-  console.log(`threads: ${i.threads}`);
+  console.log(`threads: LibTorch starts with ${i.threads}; a Trainer uses ${i.trainingThreads} (the cores available) unless given --threads`);
   return 0;
 }
