@@ -152,7 +152,7 @@ export interface NativeTrainer {
   save(path: string, extra: string): Promise<void>;
   load(path: string): Promise<string>;
   weightsDigest(): Promise<string>;
-  state(): { step: number; samples: number; learningRate: number };
+  state(): { step: number; samples: number; learningRate: number; stepSeconds: number };
   describe(): { device: string; precision: string; parameters: number; model: string; boardSize: number };
   dispose(): void;
 }

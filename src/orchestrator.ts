@@ -68,6 +68,8 @@ export interface OrchestratorOptions {
   force?: boolean;
   /** The run's configuration, stored in every checkpoint. */
   config?: Record<string, unknown>;
+  /** LibTorch's version, stored in every checkpoint (info().torchVersion). */
+  torchVersion?: string;
   /** Checked between steps: when it aborts, the current step finishes, a checkpoint is written and run() returns. */
   signal?: AbortSignal;
   logger?: Logger | LoggerOptions;
@@ -137,7 +139,6 @@ export class MiniEpochOrchestrator extends EventEmitter {
   private history: MiniEpochRecord[] = [];
   private open: RunState['open'] = null;
   private earlyStopping: RunState['earlyStopping'] = { bestLoss: null, badMiniEpochs: 0 };
-  torchVersion: string | null = null;
 
   constructor(options: OrchestratorOptions) {
     super();
@@ -395,7 +396,7 @@ export class MiniEpochOrchestrator extends EventEmitter {
       trainer: trainer.state,
       rng: { scheme: 'counter-based: data order from (seed, epoch, index), dropout from (seed, global step)', seed: this.options.config?.seed ?? null },
       config: this.options.config ?? {},
-      versions: { hextorch: version, torch: this.torchVersion },
+      versions: { hextorch: version, torch: this.options.torchVersion ?? null },
     };
     const checkpoint = await this.store.write(
       {

@@ -62,6 +62,8 @@ export interface TrainerState {
   globalStep: number;
   samplesSeen: number;
   learningRate: number;
+  /** Wall time spent inside native training steps since the trainer was created. */
+  stepSeconds: number;
 }
 
 export interface TrainResult extends Metrics {
@@ -163,7 +165,7 @@ export class Trainer {
 
   get state(): TrainerState {
     const s = this.native().state();
-    return { globalStep: s.step, samplesSeen: s.samples, learningRate: s.learningRate };
+    return { globalStep: s.step, samplesSeen: s.samples, learningRate: s.learningRate, stepSeconds: s.stepSeconds };
   }
 
   private get weights() {

@@ -181,10 +181,10 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
       fresh: config.fresh,
       force: config.force,
       config: recorded,
+      torchVersion: info().torchVersion,
       ...(handlers.signal ? { signal: handlers.signal } : {}),
       logger,
     });
-    orchestrator.torchVersion = info().torchVersion;
     // metrics.jsonl is rebuilt from the checkpoint's history on resume, so records of
     // work lost in a crash never linger in it.
     let historyWritten = false;

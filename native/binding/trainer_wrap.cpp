@@ -212,6 +212,7 @@ Napi::Value TrainerWrap::state(const Napi::CallbackInfo& info) {
   out.Set("step", static_cast<double>(s.step));
   out.Set("samples", static_cast<double>(s.samples));
   out.Set("learningRate", s.learningRate);
+  out.Set("stepSeconds", s.stepSeconds);
   return out;
 }
 

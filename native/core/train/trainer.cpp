@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <thread>
@@ -74,6 +75,7 @@ struct Trainer::Impl {
   std::vector<double> baseLearningRates;
   std::vector<torch::Tensor> parameters;
   int64_t step = 0, samples = 0;
+  double stepSeconds = 0;
 
   torch::Tensor trainSums, evalSums, nonFiniteStep;
   int64_t trainSamples = 0, trainBatches = 0, evalSamples = 0, evalBatches = 0;
@@ -256,6 +258,7 @@ Trainer::~Trainer() = default;
 
 void Trainer::trainStep(const data::Batch& batch) {
   Impl& m = *impl_;
+  auto started = std::chrono::steady_clock::now();
   guarded("training step failed", [&] {
     m.net->train();
     // Dropout draws from a generator seeded by (run seed, step): a resumed run draws
@@ -287,6 +290,7 @@ void Trainer::trainStep(const data::Batch& batch) {
   m.samples += batch.size;
   m.trainSamples += batch.size;
   ++m.trainBatches;
+  m.stepSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
 
 MetricSums Trainer::takeTrainMetrics() {
@@ -394,7 +398,7 @@ std::string Trainer::load(const std::string& path) {
 }
 
 TrainerState Trainer::state() const {
-  return {impl_->step, impl_->samples, impl_->baseLearningRates[0] * impl_->scheduleFactor(impl_->step)};
+  return {impl_->step, impl_->samples, impl_->baseLearningRates[0] * impl_->scheduleFactor(impl_->step), impl_->stepSeconds};
 }
 
 const TrainerOptions& Trainer::options() const { return impl_->options; }

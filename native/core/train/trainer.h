@@ -61,6 +61,7 @@ struct TrainerState {
   int64_t step = 0;     // optimiser steps taken
   int64_t samples = 0;  // training samples seen
   double learningRate = 0;
+  double stepSeconds = 0;  // wall time spent inside trainStep, for overhead measurements
 };
 
 struct Prediction {

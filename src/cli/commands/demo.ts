@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateGames } from '../../dataset';
-import { drawBoard, cellName } from '../../hex';
+import { cellName, drawBoard, parseCell } from '../../hex';
 import { installGracefulShutdown } from '../../shutdown';
 import { Trainer } from '../../trainer';
 import { runTraining } from '../../training-run';
@@ -14,8 +14,6 @@ const USAGE = `Usage: hextorch demo [--out DIR] [--games N] [--size S] [--epochs
 Generates synthetic games, trains a tiny model in mini-epochs with validation and
 checkpoints, and writes a report. Default DIR: ./hextorch-demo.`;
 
-const MARKER = '.hextorch-demo';
-
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { out: { type: 'string' }, games: { type: 'string' }, size: { type: 'string' }, epochs: { type: 'string' } }, USAGE);
   const out = stringFlag(values, 'out') ?? 'hextorch-demo';
@@ -24,7 +22,6 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const epochs = numberFlag(values, 'epochs') ?? 1;
   const started = Date.now();
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, MARKER), 'hextorch demo directory\n');
   const data = join(out, `data-${boardSize}x${boardSize}-${games}`);
   const run = join(out, 'run');
 
@@ -60,11 +57,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       const moves = ['e5', 'd6'];
       const [p] = await trainer.predict([{ moves }]);
       const cells = new Uint8Array(boardSize * boardSize);
-      moves.forEach((m, k) => {
-        const col = m.charCodeAt(0) - 97;
-        const row = Number(m.slice(1)) - 1;
-        cells[row * boardSize + col] = k % 2 === 0 ? 1 : 2;
-      });
+      moves.forEach((m, k) => (cells[parseCell(boardSize, m)] = k % 2 === 0 ? 1 : 2));
       console.log(drawBoard(boardSize, cells, p!.bestMove));
       console.log(`after ${moves.join(' ')}, Blue to move: suggested ${cellName(boardSize, p!.bestMove)} (* above, p=${p!.policy[p!.bestMove]!.toFixed(3)}), P(Red wins) = ${p!.redWinProbability.toFixed(3)}`);
     } finally {
