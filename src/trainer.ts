@@ -118,7 +118,7 @@ export function resolveTrainerOptions(o: TrainerOptions): NativeTrainerOptions {
       totalSteps: checkInteger('schedule.totalSteps', optional(s.totalSteps, 0), 0),
       minFactor: checkNumber('schedule.minFactor', optional(s.minFactor, 0), 0, 1),
       stepSize: checkInteger('schedule.stepSize', optional(s.stepSize, 0), 0),
-      gamma: checkNumber('schedule.gamma', optional(s.gamma, 0.1), 0, 1),
+      gamma: checkNumber('schedule.gamma', optional(s.gamma, 0.1), 0, 1e12),
     },
   };
 }

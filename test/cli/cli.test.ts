@@ -146,6 +146,27 @@ describe('hextorch CLI', () => {
     assert.match(changed.stderr, /batchSize was 32, now 16/);
   });
 
+  test('a non-finite loss stops the run, names the batch, and leaves the good checkpoints', async () => {
+    const data = join(root, 'nan-data');
+    assert.equal(runCli(['generate', '--games', '60', '--size', '5', '--seed', '1', '--out', data]).status, 0);
+    const config = join(root, 'nan.json');
+    // The LR jumps by 1e12 after 6 steps: training diverges soon after.
+    writeFileSync(config, JSON.stringify({ schedule: { kind: 'step', stepSize: 6, gamma: 1e12 }, gradientClip: 0, batchSize: 32, miniEpochBatches: 3, threads: 1, epochs: 20 }));
+    const run = join(root, 'nan-run');
+    const r = runCli(['train', '--data', data, '--run', run, '--config', config]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    const match = /loss is (NaN|infinite) at global batch (\d+)/.exec(r.stderr);
+    assert.ok(match, r.stderr);
+    const badBatch = Number(match[2]);
+    const { CheckpointStore } = await import('../../src/checkpoint-store');
+    const { resolveLogger } = await import('../../src/logger');
+    const store = new CheckpointStore({ dir: join(run, 'checkpoints'), keepLast: 3, keepBest: true, logger: resolveLogger(undefined, 'test') });
+    await store.open();
+    const newest = await store.newestValid();
+    assert.ok(newest, 'a valid checkpoint remains');
+    assert.ok(newest.globalBatch < badBatch && newest.globalBatch >= 6);
+  });
+
   test('report on a directory that is not a run is a clear error', () => {
     const r = runCli(['report', join(root, 'nowhere')]);
     assert.equal(r.status, 1);
