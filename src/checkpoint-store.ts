@@ -7,7 +7,7 @@
  * plus the best by validation loss.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, createReadStream, fsyncSync, openSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HextorchError } from './errors';
@@ -58,8 +58,11 @@ function fsyncPath(path: string): void {
   }
 }
 
+/** Streamed, so a large checkpoint is never held in memory whole. */
 async function sha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 export class CheckpointStore {
