@@ -8,7 +8,7 @@ import { parseCell } from './hex';
 import { type Logger, type LoggerOptions, resolveLogger } from './logger';
 import { type Metrics, type MetricSums, summarize } from './metrics';
 import { native } from './native';
-import type { NativeMetricSums, NativeTrainer, NativeTrainerOptions } from './native-types';
+import type { NativeBatch, NativeMetricSums, NativeTrainer, NativeTrainerOptions } from './native-types';
 import { availableCores, BOARD_SIZES, checkInteger, checkNumber, checkOneOf, optional } from './options';
 
 export type ModelPreset = 'tiny' | 'resnet' | 'snowflake';
@@ -183,19 +183,7 @@ export class Trainer {
   ): Promise<TrainResult> {
     const handle = this.native();
     const started = performance.now();
-    let stopped = false;
-    for await (const batch of batches) {
-      try {
-        await callNative(() => handle.trainStep(batch.handle));
-      } finally {
-        batch.dispose();
-      }
-      options.onBatch?.();
-      if (options.shouldStop?.()) {
-        stopped = true;
-        break;
-      }
-    }
+    const stopped = await eachBatch(batches, (b) => handle.trainStep(b), options);
     const sums = await callNative(() => handle.takeTrainMetrics());
     this.checkFinite(sums);
     const seconds = (performance.now() - started) / 1000;
@@ -219,18 +207,7 @@ export class Trainer {
   ): Promise<Metrics & { sums: MetricSums; seconds: number; stopped: boolean }> {
     const handle = this.native();
     const started = performance.now();
-    let stopped = false;
-    for await (const batch of batches) {
-      try {
-        await callNative(() => handle.evaluateBatch(batch.handle));
-      } finally {
-        batch.dispose();
-      }
-      if (options.shouldStop?.()) {
-        stopped = true;
-        break;
-      }
-    }
+    const stopped = await eachBatch(batches, (b) => handle.evaluateBatch(b), options);
     const sums = stripStep(await callNative(() => handle.takeEvalMetrics()));
     return { ...summarize(sums, this.weights), sums, seconds: (performance.now() - started) / 1000, stopped };
   }
@@ -282,6 +259,27 @@ export class Trainer {
   async [Symbol.asyncDispose](): Promise<void> {
     this.dispose();
   }
+}
+
+/**
+ * Runs one native call per batch, pulling the batches lazily and disposing each after
+ * its call; returns true when `shouldStop` ended it early.
+ */
+async function eachBatch(
+  batches: Iterable<Batch> | AsyncIterable<Batch>,
+  call: (batch: NativeBatch) => Promise<void>,
+  options: { shouldStop?: () => boolean; onBatch?: () => void },
+): Promise<boolean> {
+  for await (const batch of batches) {
+    try {
+      await callNative(() => call(batch.handle));
+    } finally {
+      batch.dispose();
+    }
+    options.onBatch?.();
+    if (options.shouldStop?.()) return true;
+  }
+  return false;
 }
 
 function stripStep(s: NativeMetricSums): MetricSums {

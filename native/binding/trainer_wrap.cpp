@@ -111,20 +111,21 @@ std::shared_ptr<train::Trainer> TrainerWrap::begin(Napi::Env env, const char* wh
   return trainer;
 }
 
-Napi::Value TrainerWrap::trainStep(const Napi::CallbackInfo& info) {
+Napi::Value TrainerWrap::batchCall(const Napi::CallbackInfo& info, const char* what,
+                                   void (train::Trainer::*call)(const data::Batch&)) {
   Napi::Env env = info.Env();
   auto batch = BatchWrap::unwrap(env, info[0]);
-  auto trainer = begin(env, "trainStep");
-  return PromiseWorker::run(env, onTrainerThread(trainer, [batch](train::Trainer& t) { t.trainStep(*batch); }), nullptr,
-                            [this] { busy_ = false; }, Value());
+  auto trainer = begin(env, what);
+  return PromiseWorker::run(env, onTrainerThread(trainer, [batch, call](train::Trainer& t) { (t.*call)(*batch); }),
+                            nullptr, [this] { busy_ = false; }, Value());
+}
+
+Napi::Value TrainerWrap::trainStep(const Napi::CallbackInfo& info) {
+  return batchCall(info, "trainStep", &train::Trainer::trainStep);
 }
 
 Napi::Value TrainerWrap::evaluateBatch(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto batch = BatchWrap::unwrap(env, info[0]);
-  auto trainer = begin(env, "evaluateBatch");
-  return PromiseWorker::run(env, onTrainerThread(trainer, [batch](train::Trainer& t) { t.evaluateBatch(*batch); }), nullptr,
-                            [this] { busy_ = false; }, Value());
+  return batchCall(info, "evaluateBatch", &train::Trainer::evaluateBatch);
 }
 
 Napi::Value TrainerWrap::takeMetrics(Napi::Env env, const char* what, train::MetricSums (train::Trainer::*take)()) {
