@@ -9,10 +9,11 @@ import { DataLoader } from './data-loader';
 import { HextorchError, invalidOption } from './errors';
 import { info } from './info';
 import { MiniEpochOrchestrator, type MiniEpochRecord, type RunSummary } from './orchestrator';
-import { availableCores, checkBoolean, checkInteger, checkOneOf, checkString, optional } from './options';
+import { checkInteger, checkOneOf, checkString, optional } from './options';
 import { Trainer, type TrainerOptions } from './trainer';
 
-export interface TrainConfig {
+/** A run: the Trainer's options (defaults and checks live there) plus data, run directory and schedule. */
+export interface TrainConfig extends Omit<TrainerOptions, 'boardSize' | 'logger'> {
   /** Dataset directory (import or generate output). */
   data: string;
   /** Run directory: checkpoints, logs and metrics go here. */
@@ -21,24 +22,8 @@ export interface TrainConfig {
   batchSize?: number;
   miniEpochBatches?: number;
   miniEpochSamples?: number;
-  model?: TrainerOptions['model'];
-  blocks?: number;
-  channels?: number;
-  dropout?: number;
-  device?: string;
-  precision?: TrainerOptions['precision'];
-  threads?: number;
-  optimizer?: TrainerOptions['optimizer'];
-  learningRate?: number;
-  weightDecay?: number;
-  momentum?: number;
-  valueHead?: TrainerOptions['valueHead'];
-  gradientClip?: number;
-  schedule?: TrainerOptions['schedule'];
-  policyWeight?: number;
-  valueWeight?: number;
-  seed?: number;
   augment?: 'all' | 'random' | 'none';
+  /** Data reader threads (default 1). */
   workers?: number;
   /** Cap on validation batches per mini-epoch (default: the whole validation split). */
   valMaxBatches?: number;
@@ -82,10 +67,12 @@ export interface TrainRunResult extends RunSummary {
   parameters: number;
 }
 
-/** The config with defaults filled in; validation errors name the option. */
-export function resolveConfig(config: TrainConfig): Required<Omit<TrainConfig, 'miniEpochBatches' | 'miniEpochSamples' | 'valMaxBatches' | 'earlyStopping' | 'blocks' | 'channels' | 'valueHead' | 'schedule'>> & TrainConfig {
+/**
+ * Checks the run-level options and fills the defaults the data loaders need; the
+ * Trainer and the orchestrator check (and default) their own options.
+ */
+export function resolveConfig(config: TrainConfig) {
   checkConfigKeys(config as unknown as Record<string, unknown>, 'config');
-  const batchSize = checkInteger('batchSize', optional(config.batchSize, 256), 1, 1 << 20);
   if (config.miniEpochBatches === undefined && config.miniEpochSamples === undefined) {
     throw invalidOption('miniEpochBatches', undefined, 'a mini-epoch size: miniEpochBatches (e.g. 500) or miniEpochSamples (e.g. 200000)');
   }
@@ -94,28 +81,11 @@ export function resolveConfig(config: TrainConfig): Required<Omit<TrainConfig, '
     data: checkString('data', config.data),
     run: checkString('run', config.run),
     epochs: checkInteger('epochs', optional(config.epochs, 1), 1),
-    batchSize,
-    model: optional(config.model, 'tiny'),
-    dropout: optional(config.dropout, 0.1),
-    device: optional(config.device, 'auto'),
-    precision: optional(config.precision, 'auto'),
-    threads: optional(config.threads, availableCores()),
-    optimizer: optional(config.optimizer, 'adam'),
-    learningRate: optional(config.learningRate, 1e-3),
-    weightDecay: optional(config.weightDecay, 1e-4),
-    momentum: optional(config.momentum, 0.9),
-    gradientClip: optional(config.gradientClip, 4),
-    policyWeight: optional(config.policyWeight, 0.15),
-    valueWeight: optional(config.valueWeight, 0.85),
+    batchSize: checkInteger('batchSize', optional(config.batchSize, 256), 1, 1 << 20),
     seed: checkInteger('seed', optional(config.seed, 1), 0),
     augment: checkOneOf('augment', optional(config.augment, 'all'), ['all', 'random', 'none'] as const),
     // One reader thread keeps up with training by a wide margin; more only compete with LibTorch for cores.
     workers: checkInteger('workers', optional(config.workers, 1), 1, 256),
-    keepLast: checkInteger('keepLast', optional(config.keepLast, 3), 1),
-    keepBest: checkBoolean('keepBest', optional(config.keepBest, true)),
-    resume: checkOneOf('resume', optional(config.resume, 'auto'), ['auto', 'never'] as const),
-    fresh: checkBoolean('fresh', optional(config.fresh, false)),
-    force: checkBoolean('force', optional(config.force, false)),
   };
 }
 
@@ -143,43 +113,29 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
   );
   let trainer: Trainer | undefined;
   try {
-    trainer = await Trainer.create({
-      model: config.model,
-      boardSize: trainLoader.boardSize,
-      ...(config.blocks !== undefined ? { blocks: config.blocks } : {}),
-      ...(config.channels !== undefined ? { channels: config.channels } : {}),
-      dropout: config.dropout,
-      device: config.device,
-      precision: config.precision,
-      threads: config.threads,
-      optimizer: config.optimizer,
-      learningRate: config.learningRate,
-      weightDecay: config.weightDecay,
-      momentum: config.momentum,
-      ...(config.valueHead ? { valueHead: config.valueHead } : {}),
-      gradientClip: config.gradientClip,
-      ...(config.schedule ? { schedule: config.schedule } : {}),
-      policyWeight: config.policyWeight,
-      valueWeight: config.valueWeight,
-      seed: config.seed,
-      logger,
-    });
-    const recorded = { ...config, boardSize: trainLoader.boardSize, datasetFingerprint: trainLoader.fingerprint };
+    const { data, run, epochs, batchSize, miniEpochBatches, miniEpochSamples, augment, workers, valMaxBatches,
+      keepLast, keepBest, earlyStopping, resume, fresh, force, ...trainerOptions } = config;
+    trainer = await Trainer.create({ ...trainerOptions, boardSize: trainLoader.boardSize, logger });
+    // The resolved options, so that a default and its explicit value compare equal on resume.
+    const recorded = {
+      data, run, epochs, batchSize, miniEpochBatches, miniEpochSamples, augment, workers, valMaxBatches,
+      ...trainer.options, datasetFingerprint: trainLoader.fingerprint,
+    };
     writeAtomic(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
     const orchestrator = new MiniEpochOrchestrator({
       trainer,
       trainLoader,
       ...(valLoader.length > 0 ? { valLoader } : {}),
-      ...(config.miniEpochBatches !== undefined ? { miniEpochBatches: config.miniEpochBatches } : {}),
-      ...(config.miniEpochSamples !== undefined ? { miniEpochSamples: config.miniEpochSamples } : {}),
-      epochs: config.epochs,
+      ...(miniEpochBatches !== undefined ? { miniEpochBatches } : {}),
+      ...(miniEpochSamples !== undefined ? { miniEpochSamples } : {}),
+      epochs,
       checkpointDir,
-      keepLast: config.keepLast,
-      keepBest: config.keepBest,
-      ...(config.earlyStopping ? { earlyStopping: config.earlyStopping } : {}),
-      resume: config.resume,
-      fresh: config.fresh,
-      force: config.force,
+      ...(keepLast !== undefined ? { keepLast } : {}),
+      ...(keepBest !== undefined ? { keepBest } : {}),
+      ...(earlyStopping ? { earlyStopping } : {}),
+      ...(resume ? { resume } : {}),
+      ...(fresh !== undefined ? { fresh } : {}),
+      ...(force !== undefined ? { force } : {}),
       config: recorded,
       torchVersion: info().torchVersion,
       ...(handlers.signal ? { signal: handlers.signal } : {}),
