@@ -136,3 +136,42 @@ TEST(Import, BadInputsAreClearErrors) {
   testsupport::writeText(dir.file("blocker"), "a file where a directory should be");
   expectError(movesImport(dir.file("blocker/out"), {dir.file("ok.dat")}), "blocker");
 }
+
+TEST(Import, SplitsLargerThanTheMemoryBudgetAreMixedThroughBucketFiles) {
+  auto build = [](const std::string& out, uint64_t budget) {
+    GenerateOptions options;
+    options.games = 300;
+    options.boardSize = 7;
+    options.seed = 8;
+    options.build.outDir = out;
+    options.build.memoryBudgetBytes = budget;
+    options.build.shardRecords = 4096;
+    return generateDataset(options);
+  };
+  testsupport::TempDir dir;
+  GenerateSummary inMemory = build(dir.file("memory"), uint64_t{1} << 30);
+  GenerateSummary bucketed = build(dir.file("buckets"), 32 << 10);  // far below the ~240 kB of records
+  EXPECT_EQ(bucketed.build.positions, inMemory.build.positions);
+  EXPECT_EQ(bucketed.build.trainPositions, inMemory.build.trainPositions);
+  auto train = Dataset::open(dir.file("buckets"), Split::Train);
+  EXPECT_GT(train->shards().size(), 1u);
+  std::vector<uint8_t> all(train->size() * train->layout().recordSize), scratch;
+  train->read(0, train->size(), all.data(), scratch);
+  std::set<std::pair<uint32_t, uint16_t>> seen;
+  uint64_t sameGameNeighbours = 0;
+  uint32_t previousGame = UINT32_MAX;
+  for (uint64_t i = 0; i < train->size(); ++i) {
+    Position p = decodePosition(train->layout(), all.data() + i * train->layout().recordSize);
+    EXPECT_TRUE(seen.insert({p.game, p.ply}).second) << "game " << p.game << " ply " << p.ply << " twice";
+    sameGameNeighbours += p.game == previousGame;
+    previousGame = p.game;
+  }
+  EXPECT_EQ(seen.size(), train->size());
+  EXPECT_LT(sameGameNeighbours, train->size() / 50);
+  for (const char* leftover : {".bucket-train-0.tmp", ".bucket-validation-0.tmp"}) {
+    EXPECT_FALSE(pathExists(dir.file(std::string("buckets/") + leftover)));
+  }
+  // Deterministic: the same inputs give the same bytes.
+  build(dir.file("again"), 32 << 10);
+  EXPECT_EQ(readTextFile(dir.file("buckets/train-00000.hxs")), readTextFile(dir.file("again/train-00000.hxs")));
+}

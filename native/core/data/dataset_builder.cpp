@@ -58,7 +58,8 @@ void prepareOutputDirectory(const std::string& dir) {
   std::vector<std::string> leftovers;
   while (dirent* entry = ::readdir(handle)) {
     std::string name = entry->d_name;
-    if (isShardLeftover(name) || name == std::string(kManifestName) + ".tmp") leftovers.push_back(name);
+    bool bucket = name.rfind(".bucket-", 0) == 0;
+    if (isShardLeftover(name) || bucket || name == std::string(kManifestName) + ".tmp") leftovers.push_back(name);
   }
   ::closedir(handle);
   for (const auto& name : leftovers) ::unlink(joinPath(dir, name).c_str());
@@ -88,37 +89,149 @@ struct SplitResult {
   uint64_t bytes = 0;
 };
 
+// Writes a stream of records as shards of at most `shardRecords` each.
+class ShardSequence {
+ public:
+  ShardSequence(const BuildOptions& options, Split split, int boardSize)
+      : options_(options), split_(split), boardSize_(boardSize), recordSize_(layoutFor(boardSize).recordSize) {}
+
+  void append(const uint8_t* records, uint64_t count) {
+    while (count > 0) {
+      if (!writer_) open();
+      uint64_t take = std::min(count, options_.shardRecords - inShard_);
+      writer_->append(records, take);
+      inShard_ += take;
+      records += take * recordSize_;
+      count -= take;
+      if (inShard_ == options_.shardRecords) close();
+    }
+  }
+
+  SplitResult finish() {
+    if (writer_) close();
+    return std::move(result_);
+  }
+
+ private:
+  void open() {
+    char name[64];
+    std::snprintf(name, sizeof name, "%s-%05llu.hxs", splitName(split_), static_cast<unsigned long long>(result_.shards.size()));
+    name_ = name;
+    writer_ = std::make_unique<ShardWriter>(joinPath(options_.outDir, name_), boardSize_,
+                                            split_ == Split::Validation ? kShardFlagValidation : 0);
+    inShard_ = 0;
+  }
+
+  void close() {
+    writer_->finish();
+    ShardReader check(joinPath(options_.outDir, name_));
+    result_.shards.push_back({{"file", name_}, {"records", inShard_}, {"digest", check.contentDigest()}});
+    result_.bytes += writer_->bytesWritten();
+    result_.positions += inShard_;
+    writer_.reset();
+  }
+
+  const BuildOptions& options_;
+  Split split_;
+  int boardSize_;
+  int recordSize_;
+  std::unique_ptr<ShardWriter> writer_;
+  std::string name_;
+  uint64_t inShard_ = 0;
+  SplitResult result_;
+};
+
+// Appends records to `out` in the order of a seeded permutation of `records`.
+void appendPermuted(const std::vector<uint8_t>& records, int recordSize, uint64_t seed, ShardSequence& out) {
+  uint64_t count = records.size() / recordSize;
+  Permutation order(count, seed);
+  std::vector<uint8_t> chunk;
+  const uint64_t chunkRecords = 1 << 16;
+  for (uint64_t first = 0; first < count; first += chunkRecords) {
+    uint64_t n = std::min(chunkRecords, count - first);
+    chunk.resize(n * recordSize);
+    for (uint64_t i = 0; i < n; ++i) {
+      std::memcpy(chunk.data() + i * recordSize, records.data() + order(first + i) * recordSize, recordSize);
+    }
+    out.append(chunk.data(), n);
+  }
+}
+
+// Temporary bucket files of a two-phase shuffle; removed when this goes away.
+class BucketFiles {
+ public:
+  BucketFiles(const std::string& dir, Split split, uint64_t count) {
+    for (uint64_t i = 0; i < count; ++i) {
+      paths_.push_back(joinPath(dir, std::string(".bucket-") + splitName(split) + "-" + std::to_string(i) + ".tmp"));
+      FILE* f = std::fopen(paths_.back().c_str(), "wb");
+      if (!f) throwIoError("cannot create temporary file", paths_.back());
+      files_.push_back(f);
+    }
+  }
+  ~BucketFiles() {
+    closeAll();
+    for (const auto& p : paths_) ::unlink(p.c_str());
+  }
+  void write(uint64_t bucket, const uint8_t* data, size_t size) {
+    if (std::fwrite(data, 1, size, files_[bucket]) != size) throwIoError("cannot write temporary file", paths_[bucket]);
+  }
+  void closeAll() {
+    for (size_t i = 0; i < files_.size(); ++i) {
+      if (files_[i] && std::fclose(files_[i]) != 0) {
+        files_[i] = nullptr;
+        throwIoError("cannot write temporary file", paths_[i]);
+      }
+      files_[i] = nullptr;
+    }
+  }
+  std::vector<uint8_t> read(uint64_t bucket) const {
+    std::string text = readTextFile(paths_[bucket]);
+    return std::vector<uint8_t>(text.begin(), text.end());
+  }
+  void remove(uint64_t bucket) const { ::unlink(paths_[bucket].c_str()); }
+
+ private:
+  std::vector<std::string> paths_;
+  std::vector<FILE*> files_;
+};
+
 SplitResult writeSplit(const std::vector<hex::Game>& games, const std::vector<uint32_t>& gameIds, Split split,
                        int boardSize, const BuildOptions& options) {
   RecordLayout layout = layoutFor(boardSize);
-  std::vector<uint8_t> records;
-  for (uint32_t id : gameIds) encodeGamePositions(layout, games[id], id, records);
-  uint64_t count = records.size() / layout.recordSize;
+  const uint64_t mixSeed = mixKeys(options.seed, 0x4D4958ULL, static_cast<uint64_t>(split));
+  uint64_t positions = 0;
+  for (uint32_t id : gameIds) positions += games[id].moves.size() + 1;
+  const uint64_t bytes = positions * layout.recordSize;
+  ShardSequence shards(options, split, boardSize);
 
-  // Mix positions across games: a seeded permutation of the whole split.
-  Permutation order(count, mixKeys(options.seed, 0x4D4958ULL, static_cast<uint64_t>(split)));
-  SplitResult result;
-  result.positions = count;
-  uint64_t shardRecords = std::max<uint64_t>(options.shardRecords, 1);
-  std::vector<uint8_t> chunk;
-  for (uint64_t first = 0, index = 0; first < count; first += shardRecords, ++index) {
-    uint64_t n = std::min(shardRecords, count - first);
-    char name[64];
-    std::snprintf(name, sizeof name, "%s-%05llu.hxs", splitName(split), static_cast<unsigned long long>(index));
-    ShardWriter writer(joinPath(options.outDir, name), boardSize,
-                       split == Split::Validation ? kShardFlagValidation : 0);
-    chunk.resize(n * layout.recordSize);
-    for (uint64_t i = 0; i < n; ++i) {
-      std::memcpy(chunk.data() + i * layout.recordSize, records.data() + order(first + i) * layout.recordSize,
-                  layout.recordSize);
-    }
-    writer.append(chunk.data(), n);
-    writer.finish();
-    ShardReader check(joinPath(options.outDir, name));
-    result.shards.push_back({{"file", name}, {"records", n}, {"digest", check.contentDigest()}});
-    result.bytes += writer.bytesWritten();
+  if (bytes <= options.memoryBudgetBytes) {
+    // Mix positions across games: a seeded permutation of the whole split.
+    std::vector<uint8_t> records;
+    records.reserve(bytes);
+    for (uint32_t id : gameIds) encodeGamePositions(layout, games[id], id, records);
+    appendPermuted(records, layout.recordSize, mixSeed, shards);
+    return shards.finish();
   }
-  return result;
+
+  // Two phases when the split does not fit the budget: every position goes to a random
+  // bucket file, then each bucket (about half the budget) is permuted in memory.
+  const uint64_t buckets = 2 * ((bytes + options.memoryBudgetBytes - 1) / options.memoryBudgetBytes);
+  BucketFiles files(options.outDir, split, buckets);
+  Rng rng(mixSeed);
+  std::vector<uint8_t> gameRecords;
+  for (uint32_t id : gameIds) {
+    gameRecords.clear();
+    encodeGamePositions(layout, games[id], id, gameRecords);
+    for (size_t offset = 0; offset < gameRecords.size(); offset += layout.recordSize) {
+      files.write(rng.below(buckets), gameRecords.data() + offset, layout.recordSize);
+    }
+  }
+  files.closeAll();
+  for (uint64_t b = 0; b < buckets; ++b) {
+    appendPermuted(files.read(b), layout.recordSize, mixKeys(mixSeed, b), shards);
+    files.remove(b);
+  }
+  return shards.finish();
 }
 
 }  // namespace
@@ -130,7 +243,7 @@ BuildSummary writeDataset(const std::vector<hex::Game>& games, int boardSize, co
                                                 " must be at least 0 and below 1");
   }
   if (games.empty()) throw Error(ErrorCode::InvalidArgument, "there are no valid games to write");
-  if (options.shardRecords % kDefaultBlockRecords != 0) {
+  if (options.shardRecords == 0 || options.shardRecords % kDefaultBlockRecords != 0) {
     throw Error(ErrorCode::InvalidArgument, "shard size must be a multiple of " + std::to_string(kDefaultBlockRecords) + " records");
   }
   prepareOutputDirectory(options.outDir);

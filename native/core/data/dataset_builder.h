@@ -17,6 +17,9 @@ struct BuildOptions {
   double valFraction = 0.05;
   uint64_t seed = 1;
   uint64_t shardRecords = uint64_t{1} << 20;  // a multiple of the checksum block size
+  // Positions of a split beyond this many bytes are mixed through temporary bucket
+  // files (an external two-phase shuffle) instead of in memory.
+  uint64_t memoryBudgetBytes = uint64_t{1} << 30;
 };
 
 struct BuildSummary {
