@@ -1,7 +1,8 @@
 /**
  * The npm package as users get it: `npm pack` (which runs prebuildify), installed into
  * an empty project with cmake and the C++ compiler off the PATH. The prebuilt binary
- * alone must load; without it, the load error explains itself.
+ * alone must load; without it, the load error explains itself, and the install step
+ * builds from source once a toolchain is there.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -58,4 +59,13 @@ test('the packed package loads its prebuilt binary with no compiler or cmake on 
   assert.match(broken.stderr, /LibTorch shared libraries \(libtorch_cpu\.so\): found in/);
   assert.match(broken.stderr, /Possible solutions/);
   assert.match(broken.stderr, /npm run build:native/);
+
+  // With the toolchain back on the PATH, the install step builds from source when no
+  // prebuilt binary loads.
+  const fromSource = spawnSync(process.execPath, [join(project, 'node_modules', 'hextorch', 'scripts', 'install.js')], { cwd: project, encoding: 'utf8', timeout: 900_000 });
+  assert.equal(fromSource.status, 0, fromSource.stderr);
+  assert.match(fromSource.stderr, /building from source/);
+  const rebuilt = spawnSync(process.execPath, ['-e', "console.log(require('hextorch').info().torchVersion)"], { cwd: project, encoding: 'utf8' });
+  assert.equal(rebuilt.status, 0, rebuilt.stderr);
+  assert.match(rebuilt.stdout, /^\d+\.\d+/);
 });
