@@ -7,9 +7,10 @@
  * plus the best by validation loss.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fsyncSync, openSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncPath, writeFileAtomic } from './atomic-file';
 import { HextorchError } from './errors';
 import type { Logger } from './logger';
 
@@ -47,15 +48,6 @@ const NAME = /^ckpt-e\d+-m\d+-b\d+(-interrupted)?$/;
 export function checkpointName(meta: Pick<CheckpointMeta, 'epoch' | 'miniEpoch' | 'globalBatch' | 'interrupted'>): string {
   const pad = (n: number, w: number) => String(n).padStart(w, '0');
   return `ckpt-e${pad(meta.epoch, 4)}-m${pad(meta.miniEpoch, 4)}-b${pad(meta.globalBatch, 9)}${meta.interrupted ? '-interrupted' : ''}`;
-}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Streamed, so a large checkpoint is never held in memory whole. */
@@ -176,10 +168,7 @@ export class CheckpointStore {
       fsyncPath(tmp);
       await rename(tmp, finalPath);
       fsyncPath(this.dir);
-      await writeFile(join(this.dir, `${LATEST}.tmp`), `${name}\n`);
-      fsyncPath(join(this.dir, `${LATEST}.tmp`));
-      await rename(join(this.dir, `${LATEST}.tmp`), join(this.dir, LATEST));
-      fsyncPath(this.dir);
+      writeFileAtomic(join(this.dir, LATEST), `${name}\n`);
     } catch (error) {
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       const reason = (error as NodeJS.ErrnoException).code === 'ENOSPC' ? 'the disk is full' : (error as Error).message;

@@ -2,9 +2,10 @@
  * A training run as the CLI (and scripts) start it: one JSON-serialisable config in, a
  * run directory out (checkpoints/, train.log, metrics.jsonl, config.json).
  */
-import { appendFileSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
+import { writeFileAtomic } from './atomic-file';
 import { DataLoader } from './data-loader';
 import { HextorchError, invalidOption } from './errors';
 import { info } from './info';
@@ -121,7 +122,7 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
       data, run, epochs, batchSize, miniEpochBatches, miniEpochSamples, augment, workers, valMaxBatches,
       ...trainer.options, datasetFingerprint: trainLoader.fingerprint,
     };
-    writeAtomic(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
+    writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
     const orchestrator = new MiniEpochOrchestrator({
       trainer,
       trainLoader,
@@ -145,7 +146,7 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
     // work lost in a crash never linger in it.
     let historyWritten = false;
     const writeHistory = (history: MiniEpochRecord[]) => {
-      writeAtomic(metricsPath, history.map((r) => JSON.stringify(r)).join('\n') + (history.length ? '\n' : ''));
+      writeFileAtomic(metricsPath, history.map((r) => JSON.stringify(r)).join('\n') + (history.length ? '\n' : ''));
       historyWritten = true;
     };
     orchestrator.on('miniEpochEnd', (record) => {
@@ -170,9 +171,4 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
     trainLoader.dispose();
     valLoader.dispose();
   }
-}
-
-function writeAtomic(path: string, content: string): void {
-  writeFileSync(`${path}.tmp`, content);
-  renameSync(`${path}.tmp`, path);
 }
