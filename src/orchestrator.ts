@@ -118,8 +118,11 @@ interface RunState {
   versions: { hextorch: string; torch: string | null };
 }
 
-/** Options whose change makes a resumed run differ from an uninterrupted one. */
-const EXACTNESS_KEYS = ['batchSize', 'seed', 'model', 'boardSize', 'augment'] as const;
+/**
+ * Configuration keys whose change makes a resumed run differ from an uninterrupted one;
+ * batch size, data seed, augmentation and dataset are checked on the loader state.
+ */
+const EXACTNESS_KEYS = ['model', 'boardSize', 'seed'] as const;
 
 export declare interface MiniEpochOrchestrator {
   on(event: 'miniEpochEnd', listener: (record: MiniEpochRecord) => void): this;
@@ -352,15 +355,17 @@ export class MiniEpochOrchestrator extends EventEmitter {
     const config = this.options.config ?? {};
     const loader = this.options.trainLoader;
     const mismatches: string[] = [];
-    for (const key of EXACTNESS_KEYS) {
-      if (key in state.config && key in config && JSON.stringify(state.config[key]) !== JSON.stringify(config[key])) {
-        mismatches.push(`${key} was ${JSON.stringify(state.config[key])}, now ${JSON.stringify(config[key])}`);
-      }
-    }
+    const compare = (name: string, was: unknown, now: unknown) => {
+      if (JSON.stringify(was) !== JSON.stringify(now)) mismatches.push(`${name} was ${JSON.stringify(was)}, now ${JSON.stringify(now)}`);
+    };
     const now = loader.state();
     if (state.loader.fingerprint !== now.fingerprint) mismatches.push(`the dataset changed (fingerprint ${state.loader.fingerprint}, now ${now.fingerprint})`);
-    if (state.loader.batchSize !== now.batchSize && !mismatches.some((m) => m.startsWith('batchSize'))) mismatches.push(`batchSize was ${state.loader.batchSize}, now ${now.batchSize}`);
-    if (state.loader.seed !== now.seed && !mismatches.some((m) => m.startsWith('seed'))) mismatches.push(`the data seed was ${state.loader.seed}, now ${now.seed}`);
+    compare('batchSize', state.loader.batchSize, now.batchSize);
+    compare('the data seed', state.loader.seed, now.seed);
+    compare('augment', state.loader.augment, now.augment);
+    for (const key of EXACTNESS_KEYS) {
+      if (key in state.config && key in config) compare(key, state.config[key], config[key]);
+    }
     if (mismatches.length > 0) {
       if (!this.options.force) {
         throw new HextorchError('HEXTORCH_RESUME_MISMATCH', `cannot resume ${checkpoint.name} exactly: ${mismatches.join('; ')}. Use the original options, --fresh to start over, or --force to resume anyway`);
