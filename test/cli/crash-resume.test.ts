@@ -77,24 +77,29 @@ function checkpointCount(run: string): number {
   }
 }
 
+/** Starts a training run, calls `act` once it has written `count` checkpoints, and waits for its end. */
+async function interruptAfter(run: string, count: number, act: (child: ReturnType<typeof startCli>['child']) => void) {
+  const started = startCli(trainArgs(run));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (checkpointCount(run) >= count) {
+        clearInterval(timer);
+        act(started.child);
+        resolve();
+      }
+    }, 20);
+    started.child.on('close', () => {
+      clearInterval(timer);
+      reject(new Error(`the run finished before it was interrupted: ${started.output()}`));
+    });
+  });
+  return started.done;
+}
+
 describe('signals and corruption', () => {
   test('SIGINT finishes the step, writes a resumable checkpoint and exits 130', async () => {
     const run = join(root, 'sigint');
-    const { child, done, output } = startCli(trainArgs(run));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (checkpointCount(run) >= 2) {
-          clearInterval(timer);
-          child.kill('SIGINT');
-          resolve();
-        }
-      }, 20);
-      child.on('close', () => {
-        clearInterval(timer);
-        reject(new Error(`finished before SIGINT: ${output()}`));
-      });
-    });
-    const result = await done;
+    const result = await interruptAfter(run, 2, (child) => child.kill('SIGINT'));
     assert.equal(result.code, 130, result.stdout + result.stderr);
     assert.match(result.stderr, /SIGINT received/);
     const resumed = runCli(trainArgs(run));
@@ -106,16 +111,10 @@ describe('signals and corruption', () => {
 
   test('a second SIGINT exits at once and leaves the existing checkpoints valid', async () => {
     const run = join(root, 'double-sigint');
-    const { child, done } = startCli(trainArgs(run));
-    const timer = setInterval(() => {
-      if (checkpointCount(run) >= 1) {
-        clearInterval(timer);
-        child.kill('SIGINT');
-        setTimeout(() => child.kill('SIGINT'), 5);
-      }
-    }, 20);
-    const result = await done;
-    clearInterval(timer);
+    const result = await interruptAfter(run, 1, (child) => {
+      child.kill('SIGINT');
+      setTimeout(() => child.kill('SIGINT'), 5);
+    });
     assert.equal(result.code, 130, result.stdout + result.stderr);
     const resumed = runCli(trainArgs(run));
     assert.equal(resumed.status, 0, resumed.stderr);
@@ -125,15 +124,7 @@ describe('signals and corruption', () => {
 
   test('SIGTERM exits 143 with a checkpoint', async () => {
     const run = join(root, 'sigterm');
-    const { child, done } = startCli(trainArgs(run));
-    const timer = setInterval(() => {
-      if (checkpointCount(run) >= 1) {
-        clearInterval(timer);
-        child.kill('SIGTERM');
-      }
-    }, 20);
-    const result = await done;
-    clearInterval(timer);
+    const result = await interruptAfter(run, 1, (child) => child.kill('SIGTERM'));
     assert.equal(result.code, 143, result.stdout + result.stderr);
     assert.ok(checkpointBatches(run).length > 0);
   });
