@@ -305,9 +305,8 @@ export class MiniEpochOrchestrator extends EventEmitter {
       this.earlyStopping = improved ? { bestLoss: monitored, badMiniEpochs: 0 } : { ...this.earlyStopping, badMiniEpochs: this.earlyStopping.badMiniEpochs + 1 };
       this.history.push(record);
       this.open = null;
-      const started = performance.now();
       const checkpoint = await this.checkpoint(validation ? validation.loss : null, open);
-      record.checkpointSeconds = (performance.now() - started) / 1000;
+      record.checkpointSeconds = checkpoint.seconds;
       record.checkpoint = checkpoint.path;
       lastCheckpoint = checkpoint.path;
       this.logger.info({ ...record, event: 'mini-epoch' }, `epoch ${record.epoch} mini-epoch ${record.miniEpoch}: train loss ${train.loss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)}` : ''}`);
@@ -386,7 +385,7 @@ export class MiniEpochOrchestrator extends EventEmitter {
   }
 
   /** Writes a checkpoint of the current state; `closed` is the mini-epoch just closed, if any. */
-  private async checkpoint(validationLoss: number | null, closed?: NonNullable<RunState['open']>): Promise<Checkpoint> {
+  private async checkpoint(validationLoss: number | null, closed?: NonNullable<RunState['open']>): Promise<Checkpoint & { seconds: number }> {
     const { trainer, trainLoader } = this.options;
     const interrupted = closed === undefined;
     const position = closed ?? this.open!;
@@ -422,6 +421,6 @@ export class MiniEpochOrchestrator extends EventEmitter {
     const seconds = (performance.now() - started) / 1000;
     this.logger.info({ event: 'checkpoint', path: checkpoint.path, bytes: checkpoint.bytes, seconds, globalBatch: checkpoint.globalBatch, samplesSeen: checkpoint.samplesSeen, interrupted }, `checkpoint ${checkpoint.name}`);
     this.emit('checkpoint', { ...checkpoint, seconds });
-    return checkpoint;
+    return { ...checkpoint, seconds };
   }
 }
