@@ -41,14 +41,12 @@ class Board {
   const uint8_t* cellData() const { return cells_.data(); }
   void place(int index, Player player);
   bool hasConnected(Player player) const;
-  int stones() const { return stones_; }
 
  private:
   int find(int node) const;
   void unite(int a, int b);
 
   int size_;
-  int stones_ = 0;
   std::vector<uint8_t> cells_;
   mutable std::vector<int> parent_;
 };
