@@ -101,7 +101,10 @@ export async function runMatch(options: MatchOptions): Promise<MatchResult> {
   if (options.recordsFile) writeFileSync(options.recordsFile, `# hextorch match: A = ${describeSpec(a)}; B = ${describeSpec(b)}\n`);
   const records: GameRecord[] = [];
   const started = performance.now();
+  const finished = new Set<number>();
   const finish = (record: GameRecord) => {
+    if (finished.has(record.index)) return;
+    finished.add(record.index);
     records.push(record);
     if (options.recordsFile) {
       appendFileSync(options.recordsFile, `# game ${record.index}: A ${record.aIsBlue ? 'blue' : 'red'}, ${record.winner === 'blue' ? 'Blue' : 'Red'} won by ${record.ending}\n${record.trmph}\n`);
@@ -122,6 +125,8 @@ export async function runMatch(options: MatchOptions): Promise<MatchResult> {
     if (options.signal?.aborted) handle.stop();
     try {
       const s = await callNative(() => handle.done);
+      // The summary is authoritative: games whose callback has not run yet are recorded now.
+      for (const g of s.games) finish(toRecord(g, 'connection'));
       summary = { stopped: s.stopped, positionsEvaluated: s.positionsEvaluated, forwardPasses: s.forwardPasses, boardSize: s.boardSize };
     } finally {
       options.signal?.removeEventListener('abort', onAbort);

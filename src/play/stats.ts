@@ -17,7 +17,7 @@ export function wilsonInterval(wins: number, n: number, z = Z95): { low: number;
 export function eloFromScore(p: number): number {
   if (p <= 0) return -Infinity;
   if (p >= 1) return Infinity;
-  return -400 * Math.log10(1 / p - 1);
+  return 400 * Math.log10(p / (1 - p));
 }
 
 export interface MatchStats {
