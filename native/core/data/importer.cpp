@@ -4,12 +4,14 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
+#include "hex/sgf.h"
 #include "hex/synthetic.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -28,8 +30,17 @@ bool isDirectory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// Expands directories into their regular files, in name order.
-std::vector<std::string> expandInputs(const std::vector<std::string>& inputs) {
+bool endsWith(const std::string& s, const char* suffix) {
+  size_t n = std::char_traits<char>::length(suffix);
+  if (s.size() < n) return false;
+  for (size_t k = 0; k < n; ++k)
+    if (std::tolower(static_cast<unsigned char>(s[s.size() - n + k])) != suffix[k]) return false;
+  return true;
+}
+
+// Expands directories into their regular files, in name order (for SGF, the .sgf and
+// .txt files).
+std::vector<std::string> expandInputs(const std::vector<std::string>& inputs, hex::RecordFormat format) {
   if (inputs.empty()) throw Error(ErrorCode::InvalidArgument, "no input files given");
   std::vector<std::string> files;
   for (const auto& input : inputs) {
@@ -43,7 +54,8 @@ std::vector<std::string> expandInputs(const std::vector<std::string>& inputs) {
     std::vector<std::string> inside;
     while (dirent* entry = ::readdir(dir)) {
       std::string path = joinPath(input, entry->d_name);
-      if (entry->d_name[0] != '.' && !isDirectory(path)) inside.push_back(path);
+      bool wanted = format != hex::RecordFormat::Sgf || endsWith(path, ".sgf") || endsWith(path, ".txt");
+      if (entry->d_name[0] != '.' && wanted && !isDirectory(path)) inside.push_back(path);
     }
     ::closedir(dir);
     if (inside.empty()) throw Error(ErrorCode::InvalidArgument, "directory " + input + " holds no record files");
@@ -63,7 +75,7 @@ std::string gameKey(const hex::Game& game) {
 
 ImportSummary importRecords(const ImportOptions& options, const ImportProgress& progress) {
   auto start = std::chrono::steady_clock::now();
-  std::vector<std::string> files = expandInputs(options.inputs);
+  std::vector<std::string> files = expandInputs(options.inputs, options.format);
   // Fail on an unusable output directory before reading anything.
   prepareOutputDirectory(options.build.outDir);
   if (options.boardSize != 0) hex::checkSize(options.boardSize, "board size");
@@ -79,31 +91,61 @@ ImportSummary importRecords(const ImportOptions& options, const ImportProgress& 
   std::vector<hex::Game> games;
   std::unordered_set<std::string> seen;
   uint64_t invalidCount = 0;
+  // A valid game: fixes the size when none is given, then duplicates are dropped.
+  auto keep = [&](hex::Game game) {
+    if (size == 0) size = game.size;
+    if (!options.keepDuplicates && !seen.insert(gameKey(game)).second) {
+      ++summary.duplicates;
+      return;
+    }
+    games.push_back(std::move(game));
+  };
   for (const auto& file : files) {
     std::ifstream in(file, std::ios::binary);
     if (!in) throwIoError("cannot open", file);
     std::string line;
     uint64_t lineNumber = 0, recordsInFile = 0;
-    while (std::getline(in, line)) {
-      ++lineNumber;
-      bytesDone += line.size() + 1;
-      if (progress && (lineNumber & 4095) == 0) progress(bytesDone, totalBytes);
-      hex::LineResult result = hex::parseRecordLine(options.format, line, size);
-      if (result.kind == hex::LineResult::Skip) continue;
-      ++recordsInFile;
-      ++summary.recordsRead;
-      if (result.kind == hex::LineResult::Invalid) {
-        ++invalidCount;
+    if (options.format == hex::RecordFormat::Sgf) {
+      // One or many games per file; a game's line is where it starts.
+      hex::SgfReader reader(in);
+      uint64_t gameInFile = 0, bytesBefore = bytesDone;
+      while (reader.next(line, lineNumber)) {
+        ++gameInFile;
+        ++recordsInFile;
+        ++summary.recordsRead;
+        bytesDone = bytesBefore + reader.bytesRead();
+        if (progress && (gameInFile & 1023) == 0) progress(bytesDone, totalBytes);
+        hex::SgfResult result = hex::parseSgfGame(line, {size, options.onlyResignOrConnection});
+        if (result.kind == hex::SgfResult::Valid) {
+          keep(std::move(result.game));
+          continue;
+        }
+        // Skipped games (another size, no stone, unfinished, adjudicated) are counted;
+        // malformed ones are also invalid records.
         summary.skippedByReason[result.reasonKind] += 1;
-        if (summary.invalid.size() < kInvalidKept) summary.invalid.push_back({file, lineNumber, result.reasonKind, result.reason});
-        continue;
+        if (result.kind == hex::SgfResult::Skipped) continue;
+        ++invalidCount;
+        std::string where = "game " + std::to_string(gameInFile) + (result.label.empty() ? "" : " (" + result.label + ")");
+        if (summary.invalid.size() < kInvalidKept) summary.invalid.push_back({file, lineNumber, result.reasonKind, where + ": " + result.reason});
       }
-      if (size == 0) size = result.game.size;
-      if (!options.keepDuplicates && !seen.insert(gameKey(result.game)).second) {
-        ++summary.duplicates;
-        continue;
+      bytesDone = bytesBefore + reader.bytesRead();
+    } else {
+      while (std::getline(in, line)) {
+        ++lineNumber;
+        bytesDone += line.size() + 1;
+        if (progress && (lineNumber & 4095) == 0) progress(bytesDone, totalBytes);
+        hex::LineResult result = hex::parseRecordLine(options.format, line, size);
+        if (result.kind == hex::LineResult::Skip) continue;
+        ++recordsInFile;
+        ++summary.recordsRead;
+        if (result.kind == hex::LineResult::Invalid) {
+          ++invalidCount;
+          summary.skippedByReason[result.reasonKind] += 1;
+          if (summary.invalid.size() < kInvalidKept) summary.invalid.push_back({file, lineNumber, result.reasonKind, result.reason});
+          continue;
+        }
+        keep(std::move(result.game));
       }
-      games.push_back(std::move(result.game));
     }
     if (in.bad()) throwIoError("cannot read", file);
     if (recordsInFile == 0) {
@@ -126,7 +168,7 @@ ImportSummary importRecords(const ImportOptions& options, const ImportProgress& 
   summary.gamesImported = games.size();
   summary.boardSize = size;
   nlohmann::json source = {{"kind", "import"},
-                           {"format", options.format == hex::RecordFormat::Trmph ? "trmph" : "moves"},
+                           {"format", recordFormatName(options.format)},
                            {"files", files},
                            {"recordsRead", summary.recordsRead},
                            {"duplicatesDropped", summary.duplicates},

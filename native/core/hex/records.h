@@ -11,8 +11,9 @@
 
 namespace hextorch::hex {
 
-enum class RecordFormat { Trmph, Moves };
+enum class RecordFormat { Trmph, Moves, Sgf };  // Sgf: games are read by hex/sgf.h, not by line
 std::optional<RecordFormat> parseRecordFormat(std::string_view name);
+const char* recordFormatName(RecordFormat format);
 
 struct Game {
   int size = 0;
