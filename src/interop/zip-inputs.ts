@@ -6,9 +6,9 @@
  * in the summary name the archive and the entry (`games.zip:2019/hex13.sgf`).
  */
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { HextorchError } from '../errors';
@@ -65,6 +65,7 @@ export async function extractZipInputs(inputs: string[], wanted: (name: string) 
     if (dir) await rm(dir, { recursive: true, force: true });
   };
   const out: string[] = [];
+  let archives = 0;
   try {
     for (const input of inputs) {
       const isFile = await stat(input).then((s) => s.isFile(), () => false);
@@ -89,11 +90,15 @@ export async function extractZipInputs(inputs: string[], wanted: (name: string) 
       }
       const index = new Map(entries.map((e) => [e.fileName, e] as const));
       const names = [...index.keys()].sort();
-      const archiveDir = join(dir, String(renames.length));
+      const archiveDir = join(dir, String(archives++));
       try {
         for (const [k, name] of names.entries()) {
-          // Flat, numbered names: no entry path can leave the temporary directory.
-          const target = `${archiveDir}-${String(k).padStart(6, '0')}${name.toLowerCase().endsWith('.txt') ? '.txt' : '.sgf'}`;
+          // One numbered directory per entry holding the entry's base name: no entry
+          // path can leave the temporary directory, and the dataset's manifest (which
+          // lists base names) names the entry.
+          const entryDir = join(archiveDir, String(k));
+          await mkdir(entryDir, { recursive: true });
+          const target = join(entryDir, basename(name).replace(/[^\w.+-]/g, '_'));
           await pipeline(await openEntry(zip, index.get(name)!), createWriteStream(target));
           out.push(target);
           renames.push([target, `${input}:${name}`]);
@@ -109,7 +114,7 @@ export async function extractZipInputs(inputs: string[], wanted: (name: string) 
     await cleanup();
     throw error;
   }
-  // Longest first, so that `...-000010.sgf` is not rewritten as `...-00001` + `0.sgf`.
+  // Longest first, so that `.../1/x.sgf` never rewrites part of `.../11/x.sgf`.
   renames.sort((a, b) => b[0].length - a[0].length);
   return {
     inputs: out,

@@ -1,7 +1,7 @@
 /** Little Golem SGF import: files, directories and zip archives, skips and failures by name. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { importRecords, openDataset, parseCell, readPosition } from '../../src/index';
@@ -82,8 +82,12 @@ describe('Little Golem SGF import', () => {
 
     const readme = join(dir, 'README.md');
     const archive = zip(join(root, 'lg.zip'), { 'hex/2021/a.sgf': games, 'hex/b.txt': join(fixtures, 'more-games.txt'), 'README.md': readme });
-    const fromZip = await importRecords({ format: 'sgf', inputs: [archive], out: out(), valFraction: 0 });
+    const zipOut = out();
+    const fromZip = await importRecords({ format: 'sgf', inputs: [archive], out: zipOut, valFraction: 0 });
     assert.equal(fromZip.recordsRead, 9);
+    const manifest = JSON.parse(readFileSync(join(zipOut, 'dataset.json'), 'utf8')) as { source: { format: string; files: string[] } };
+    assert.equal(manifest.source.format, 'sgf');
+    assert.deepEqual(manifest.source.files, ['a.sgf', 'b.txt']); // the entries' base names, in entry name order
     assert.equal(fromZip.gamesImported, 5);
     assert.equal(fromZip.duplicates, 1);
 
