@@ -86,7 +86,7 @@ describe('hextorch CLI', () => {
     assert.match(sample.stdout, /position 3: game \d+, ply \d+/);
     assert.match(sample.stdout, /value target: [01]/);
     const shard = join(data, 'train-00000.hxs');
-    assert.match(runCli(['inspect', shard]).stdout, /format v1, 6x6/);
+    assert.match(runCli(['inspect', shard]).stdout, /format v2, 6x6/);
     const bytes = readFileSync(shard);
     bytes[100] ^= 1;
     writeFileSync(shard, bytes);

@@ -23,10 +23,12 @@ struct Game {
 };
 
 struct LineResult {
-  enum Kind { Skip, Valid, Invalid } kind = Skip;  // Skip: blank line or comment
+  // Skip: blank line or comment. Excluded: a well-formed record not imported by rule
+  // (SGF: another size, no stone, unfinished, adjudicated), counted by reasonKind.
+  enum Kind { Skip, Valid, Invalid, Excluded } kind = Skip;
   Game game;
-  std::string reasonKind;  // for Invalid: short stable name of the reason
-  std::string reason;      // for Invalid: the message
+  std::string reasonKind;  // for Invalid and Excluded: short stable name of the reason
+  std::string reason;      // for Invalid and Excluded: the message
 };
 
 // `size`: for move lists the board size (they carry none); for trmph the size fixed for

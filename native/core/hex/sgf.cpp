@@ -235,6 +235,19 @@ SgfResult parseSgfGame(std::string_view text, const SgfOptions& options) {
   return finish(std::move(r));
 }
 
+LineResult toLineResult(SgfResult r, uint64_t gameInFile) {
+  LineResult out;
+  if (r.kind == SgfResult::Valid) {
+    out.kind = LineResult::Valid;
+    out.game = std::move(r.game);
+    return out;
+  }
+  out.kind = r.kind == SgfResult::Skipped ? LineResult::Excluded : LineResult::Invalid;
+  out.reasonKind = std::move(r.reasonKind);
+  out.reason = "game " + std::to_string(gameInFile) + (r.label.empty() ? "" : " (" + r.label + ")") + ": " + r.reason;
+  return out;
+}
+
 int SgfReader::get() {
   if (pos_ == end_) {
     if (!in_.good()) return -1;

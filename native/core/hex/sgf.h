@@ -31,6 +31,10 @@ struct SgfResult {
 // Parses one game's text, from its '(' to its ')'.
 SgfResult parseSgfGame(std::string_view text, const SgfOptions& options);
 
+// The importer's view of a game: Valid, Excluded (Skipped) or Invalid, the reason
+// prefixed with the game's number in its file and the site's label.
+LineResult toLineResult(SgfResult result, uint64_t gameInFile);
+
 // Splits a stream into game texts without holding more than one game in memory.
 class SgfReader {
  public:
