@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { importRecords, openDataset, parseCell, readPosition } from '../../src/index';
-import { repoRoot, runCli, tempDir } from '../helpers';
+import { repoRoot, runCli, sharedDataDir, tempDir } from '../helpers';
 
 const fixtures = join(repoRoot, 'test', 'interop', 'fixtures');
 const games = join(fixtures, 'little-golem.sgf');
@@ -96,6 +96,33 @@ describe('Little Golem SGF import', () => {
     const skipped = await importRecords({ format: 'sgf', inputs: [bad], out: out(), onInvalid: 'skip' });
     assert.equal(skipped.invalid[0]!.file, `${bad}:x/malformed.sgf`);
     await assert.rejects(importRecords({ format: 'sgf', inputs: [zip(join(root, 'empty.zip'), { 'README.md': readme })], out: out() }), /holds no record files/);
+  });
+
+  test('the neurohex games written as Little Golem SGF, plain and swapped, give HEX.md\'s figures', { skip: sharedDataDir() ? false : '../shared/data is not present' }, async () => {
+    // Every game ends on its winning move, so each game's replay checks that the colour
+    // RE implies owns the connection: with swap, after transposing and exchanging colours.
+    const lines = readFileSync(join(sharedDataDir()!, 'neurohex', 'raw_games.dat'), 'utf8').split('\n').filter((l) => l.trim());
+    const letter = (k: number) => String.fromCharCode(97 + k);
+    const plain: string[] = [];
+    const swapped: string[] = [];
+    lines.forEach((line, g) => {
+      const cells = line.trim().split(/\s+/).map((c) => parseCell(13, c));
+      const blueWon = cells.length % 2 === 1;
+      const head = `(;FF[4]EV[neurohex]PB[b]PW[w]SZ[13]GC[game #${g}]`;
+      // Without swap W = Blue; W[xy] = column x, row y; RE names the loser.
+      const moves = cells.map((i, k) => `;${k % 2 ? 'B' : 'W'}[${letter(i % 13)}${letter(Math.floor(i / 13))}]`);
+      plain.push(`${head}RE[${blueWon ? 'B' : 'W'}]${moves.join('')})`);
+      // With swap: the first stone as written, later moves transposed, SGF B = Blue.
+      const later = cells.slice(1).map((i, k) => `;${k % 2 ? 'B' : 'W'}[${letter(Math.floor(i / 13))}${letter(i % 13)}]`);
+      swapped.push(`${head}RE[${blueWon ? 'W' : 'B'}]${moves[0]};B[swap]${later.join('')})`);
+    });
+    const figures = (s: Awaited<ReturnType<typeof importRecords>>) => [s.recordsRead, s.duplicates, s.gamesImported, s.positions, s.blueWins, s.redWins];
+    for (const [name, games] of [['plain.sgf', plain], ['swapped.sgf', swapped]] as const) {
+      const file = join(root, name);
+      writeFileSync(file, `${games.join('\n')}\n`);
+      const s = await importRecords({ format: 'sgf', inputs: [file], out: out() });
+      assert.deepEqual(figures(s), [10985, 3, 10982, 561799, 5961, 5021], name);
+    }
   });
 
   test('hextorch import --format sgf', () => {
