@@ -187,7 +187,7 @@ TEST(Sgf, ReaderSplitsManyGamesAndHonoursEscapedBrackets) {
   std::string text = "(;FF[4]SZ[5]RE[B]C[a comment with \\] and ( and ) inside];W[aa];B[resign])\n\n"
                      "(;FF[4]SZ[5]\nRE[W];W[bb]\n;B[cc];W[resign])\r\n junk\n(;SZ[5]";
   std::istringstream in(text);
-  SgfReader reader(in);
+  SgfReader reader(in, "test.sgf");
   std::string game;
   uint64_t line = 0;
   std::vector<uint64_t> lines;
@@ -199,4 +199,21 @@ TEST(Sgf, ReaderSplitsManyGamesAndHonoursEscapedBrackets) {
   EXPECT_EQ(lines, (std::vector<uint64_t>{1, 3, 7}));
   EXPECT_EQ(kinds, (std::vector<std::string>{"valid", "valid", "truncated"}));
   EXPECT_EQ(reader.bytesRead(), text.size());
+}
+
+TEST(Sgf, ReaderBoundsTheMemoryOfOneGame) {
+  // An unterminated value would otherwise swallow the rest of the file.
+  std::string text = "(;SZ[13]RE[B];W[aa];B[resign]) (;SZ[13]C[" + std::string(SgfReader::kMaxGameBytes, 'x');
+  std::istringstream in(text);
+  SgfReader reader(in, "big.sgf");
+  std::string game;
+  uint64_t line = 0;
+  ASSERT_TRUE(reader.next(game, line));
+  try {
+    reader.next(game, line);
+    FAIL() << "expected an error";
+  } catch (const InvalidRecordError& e) {
+    EXPECT_EQ(e.kind(), "too-long");
+    EXPECT_NE(std::string(e.what()).find("big.sgf:1:"), std::string::npos) << e.what();
+  }
 }

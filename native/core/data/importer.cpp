@@ -105,7 +105,7 @@ void forEachRecord(const RecordReading& reading, const std::string& file, int& s
   if (format == hex::RecordFormat::Sgf) {
     // One or many games per file, each spanning any number of lines: a game's line is
     // the one it starts on, its bytes those read up to its end.
-    hex::SgfReader reader(in);
+    hex::SgfReader reader(in, file);
     std::string text;
     uint64_t line = 0, game = 0, before = 0;
     while (reader.next(text, line)) {

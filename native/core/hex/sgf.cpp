@@ -277,8 +277,8 @@ bool SgfReader::next(std::string& text, uint64_t& line) {
     if (c == -1) return true;  // truncated: the parser names it
     text.push_back(static_cast<char>(c));
     if (text.size() > kMaxGameBytes) {
-      throw InvalidRecordError("too-long", "the game starting on line " + std::to_string(line) + " is longer than " +
-                                               std::to_string(kMaxGameBytes >> 20) + " MiB (an unterminated value?)");
+      throw InvalidRecordError("too-long", name_ + ":" + std::to_string(line) + ": the game starting here is longer than " +
+                                               std::to_string(kMaxGameBytes >> 20) + " MiB (an unterminated value?); nothing was written");
     }
     if (inValue) {
       if (escaped) escaped = false;

@@ -7,6 +7,7 @@
 #include <istream>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "hex/records.h"
 
@@ -38,7 +39,8 @@ LineResult toLineResult(SgfResult result, uint64_t gameInFile);
 // Splits a stream into game texts without holding more than one game in memory.
 class SgfReader {
  public:
-  explicit SgfReader(std::istream& in) : in_(in) {}
+  // `name`: the file, for messages.
+  SgfReader(std::istream& in, std::string name) : in_(in), name_(std::move(name)) {}
   // The next game's text and the line it starts on; false at the end of the stream.
   // Throws InvalidRecord for a game longer than kMaxGameBytes (an unterminated value).
   bool next(std::string& text, uint64_t& line);
@@ -49,6 +51,7 @@ class SgfReader {
  private:
   int get();
   std::istream& in_;
+  std::string name_;
   char buffer_[65536];
   size_t pos_ = 0, end_ = 0;
   uint64_t bytes_ = 0, line_ = 1;
