@@ -57,24 +57,28 @@ interface OrtSession {
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
 }
 interface Ort {
-  InferenceSession: { create(path: string): Promise<OrtSession> };
+  InferenceSession: { create(model: string | Uint8Array): Promise<OrtSession> };
+  env: { wasm: { numThreads: number } };
   Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => OrtTensor;
 }
 
-/** onnxruntime-node in a cached scratch folder (kept out of the package's dependencies). */
-function installOnnxRuntime(): { ort?: Ort; why?: string } {
-  const dir = join(repoRoot, 'node_modules', '.cache', 'onnxruntime');
-  const entry = join(dir, 'node_modules', 'onnxruntime-node');
+/**
+ * onnxruntime-node or onnxruntime-web in a cached scratch folder (kept out of the
+ * package's dependencies); `why` when it cannot be installed or loaded.
+ */
+function installOnnxRuntime(name: 'onnxruntime-node' | 'onnxruntime-web' = 'onnxruntime-node'): { ort?: Ort; why?: string } {
+  const dir = join(repoRoot, 'node_modules', '.cache', name);
+  const entry = join(dir, 'node_modules', name);
   if (!existsSync(join(entry, 'package.json'))) {
-    // Its install script fetches CUDA binaries from a host that may be unreachable; the CPU runtime is in the package.
-    const r = spawnSync('npm', ['install', '--ignore-scripts', '--no-save', '--no-audit', '--no-fund', '--prefix', dir, 'onnxruntime-node@1.x'], { encoding: 'utf8', timeout: 600_000 });
-    if (r.status !== 0) return { why: `cannot install onnxruntime-node: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-2).join(' ')}` };
+    // onnxruntime-node's install script fetches CUDA binaries from a host that may be unreachable; the CPU runtime is in the package.
+    const r = spawnSync('npm', ['install', '--ignore-scripts', '--no-save', '--no-audit', '--no-fund', '--prefix', dir, `${name}@1.x`], { encoding: 'utf8', timeout: 600_000 });
+    if (r.status !== 0) return { why: `cannot install ${name}: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-2).join(' ')}` };
   }
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return { ort: require(entry) };
   } catch (error) {
-    return { why: `onnxruntime-node does not load: ${(error as Error).message}` };
+    return { why: `${name} does not load: ${(error as Error).message}` };
   }
 }
 
@@ -156,6 +160,18 @@ describe('export', { skip: shared ? false : '../shared/data is not present' }, (
       const one = await session.run({ planes: new ort.Tensor('float32', input.planes.slice(0, 3 * CELLS), [1, 3, N, N]) });
       assert.ok(maxDiff(one.policy!.data as Float32Array, m.logits.subarray(0, CELLS)) < 1e-4);
     }
+  });
+
+  test('onnxruntime-web (WebAssembly, as in a web page) runs the export too', async (t) => {
+    const { ort, why } = installOnnxRuntime('onnxruntime-web');
+    if (!ort) return t.skip(why);
+    ort.env.wasm.numThreads = 1;
+    const m = trained.find((x) => x.preset.model === 'tiny')!;
+    const session = await ort.InferenceSession.create(readFileSync(m.onnx));
+    const result = await session.run({ planes: new ort.Tensor('float32', input.planes, [COUNT, 3, N, N]) });
+    const dl = maxDiff(result.policy!.data as Float32Array, m.logits);
+    assert.ok(dl < 1e-4, `logits differ by ${dl}`);
+    assert.ok(maxDiff(result.value!.data as Float32Array, m.values) < 1e-4);
   });
 
   test('python3-torch loads the state dict into python/hextorch_model.py and gives the same outputs', (t) => {
