@@ -217,3 +217,12 @@ TEST(Sgf, ReaderBoundsTheMemoryOfOneGame) {
     EXPECT_NE(std::string(e.what()).find("big.sgf:1:"), std::string::npos) << e.what();
   }
 }
+
+TEST(Sgf, DirectoriesAndArchivesContributeTheirSgfAndTxtFiles) {
+  EXPECT_TRUE(isRecordFileName(RecordFormat::Sgf, "hex13-2019.sgf"));
+  EXPECT_TRUE(isRecordFileName(RecordFormat::Sgf, "HEX.SGF"));
+  EXPECT_TRUE(isRecordFileName(RecordFormat::Sgf, "games.txt"));
+  EXPECT_FALSE(isRecordFileName(RecordFormat::Sgf, "README.md"));
+  EXPECT_FALSE(isRecordFileName(RecordFormat::Sgf, "sgf"));
+  EXPECT_TRUE(isRecordFileName(RecordFormat::Moves, "raw_games.dat"));
+}
