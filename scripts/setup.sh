@@ -3,8 +3,9 @@
 # Idempotent: when everything is in place and nothing changed it finishes in seconds.
 #
 #   setup.sh           the demo and the library: LibTorch, the addon, the TypeScript
-#   setup.sh --test    everything `npm test` runs: plus GoogleTest, the C++ tests and
-#                      the native benchmark target
+#   setup.sh --test    everything `npm test` runs: plus GoogleTest, the C++ tests,
+#                      the native benchmark target and PyTorch under Python (the
+#                      interop test loads exported state dicts with it)
 #   setup.sh --bench   `npm run bench`: --test plus PyTorch under Python (the reference)
 #   setup.sh --lint    scripts/lint.sh: clang-format and the node modules, no build
 set -euo pipefail
@@ -30,7 +31,7 @@ step() {
 # reference BLAS, about 16x slower), the C++ toolchain and the JSON headers.
 packages=(libtorch-dev libopenblas0-pthread cmake g++ make ninja-build nlohmann-json3-dev)
 case "$mode" in
-  --test) packages+=(libgtest-dev) ;;
+  --test) packages+=(libgtest-dev python3-torch) ;;  # python3-torch: the interop test loads PyTorch exports
   --bench) packages+=(libgtest-dev python3-torch) ;;
   --lint) packages=(clang-format) ;;
 esac

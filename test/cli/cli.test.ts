@@ -61,7 +61,7 @@ describe('hextorch CLI', () => {
     const again = runCli(['import', '--format', 'trmph', '--out', out, records]);
     assert.equal(again.status, 2);
     assert.match(again.stderr, /already holds a dataset/);
-    assert.equal(runCli(['import', '--format', 'sgf', '--out', join(root, 's'), records]).status, 2);
+    assert.equal(runCli(['import', '--format', 'pgn', '--out', join(root, 's'), records]).status, 2);
   });
 
   test('import of the neurohex games prints the figures', { skip: sharedDataDir() ? false : '../shared/data is not present' }, () => {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -12,6 +13,7 @@
 
 #include "util/random.h"
 
+#include "hex/sgf.h"
 #include "hex/synthetic.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -30,8 +32,17 @@ bool isDirectory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// Expands directories into their regular files, in name order.
-std::vector<std::string> expandInputs(const std::vector<std::string>& inputs) {
+bool endsWith(const std::string& s, const char* suffix) {
+  size_t n = std::char_traits<char>::length(suffix);
+  if (s.size() < n) return false;
+  for (size_t k = 0; k < n; ++k)
+    if (std::tolower(static_cast<unsigned char>(s[s.size() - n + k])) != suffix[k]) return false;
+  return true;
+}
+
+// Expands directories into their regular files, in name order (for SGF, the .sgf and
+// .txt files).
+std::vector<std::string> expandInputs(const std::vector<std::string>& inputs, hex::RecordFormat format) {
   if (inputs.empty()) throw Error(ErrorCode::InvalidArgument, "no input files given");
   std::vector<std::string> files;
   for (const auto& input : inputs) {
@@ -45,7 +56,8 @@ std::vector<std::string> expandInputs(const std::vector<std::string>& inputs) {
     std::vector<std::string> inside;
     while (dirent* entry = ::readdir(dir)) {
       std::string path = joinPath(input, entry->d_name);
-      if (entry->d_name[0] != '.' && !isDirectory(path)) inside.push_back(path);
+      bool wanted = format != hex::RecordFormat::Sgf || endsWith(path, ".sgf") || endsWith(path, ".txt");
+      if (entry->d_name[0] != '.' && wanted && !isDirectory(path)) inside.push_back(path);
     }
     ::closedir(dir);
     if (inside.empty()) throw Error(ErrorCode::InvalidArgument, "directory " + input + " holds no record files");
@@ -76,13 +88,35 @@ GameDigest digestOf(const hex::Game& game) {
   return {a, b};
 }
 
+// What decides how records are read and which are kept.
+struct RecordReading {
+  hex::RecordFormat format;
+  bool onlyResignOrConnection = false;  // SGF
+};
+
 // Reads the records of one file in order: (line number, parse result) for each. The one
 // place that knows how a format is laid out in a file; the line formats share a reader,
 // a multi-line format adds its own case here.
-void forEachRecord(hex::RecordFormat format, const std::string& file, int& size,
+void forEachRecord(const RecordReading& reading, const std::string& file, int& size,
                    const std::function<void(uint64_t, hex::LineResult&, uint64_t)>& visit) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throwIoError("cannot open", file);
+  const hex::RecordFormat format = reading.format;
+  if (format == hex::RecordFormat::Sgf) {
+    // One or many games per file, each spanning any number of lines: a game's line is
+    // the one it starts on, its bytes those read up to its end.
+    hex::SgfReader reader(in, file);
+    std::string text;
+    uint64_t line = 0, game = 0, before = 0;
+    while (reader.next(text, line)) {
+      hex::LineResult result = hex::toLineResult(hex::parseSgfGame(text, {size, reading.onlyResignOrConnection}), ++game);
+      if (result.kind == hex::LineResult::Valid && size == 0) size = result.game.size;
+      visit(line, result, reader.bytesRead() - before);
+      before = reader.bytesRead();
+    }
+    if (reader.bad()) throwIoError("cannot read", file);
+    return;
+  }
   std::string line;
   uint64_t lineNumber = 0;
   while (std::getline(in, line)) {
@@ -98,9 +132,9 @@ void forEachRecord(hex::RecordFormat format, const std::string& file, int& size,
 // kept (valid, not duplicates), in the same order. Holds one game at a time.
 class FileGameSource : public GameSource {
  public:
-  FileGameSource(hex::RecordFormat format, std::vector<std::string> files, int size, std::vector<bool> keep,
+  FileGameSource(RecordReading reading, std::vector<std::string> files, int size, std::vector<bool> keep,
                  std::vector<uint16_t> lengths, std::function<void(uint64_t)> progress)
-      : format_(format), files_(std::move(files)), size_(size), keep_(std::move(keep)), lengths_(std::move(lengths)),
+      : reading_(reading), files_(std::move(files)), size_(size), keep_(std::move(keep)), lengths_(std::move(lengths)),
         progress_(std::move(progress)) {}
 
   uint64_t games() const override { return lengths_.size(); }
@@ -110,7 +144,7 @@ class FileGameSource : public GameSource {
     uint64_t valid = 0, id = 0, bytes = 0;
     int size = size_;  // as the first pass: fixed by the first valid record when 0
     for (const auto& file : files_) {
-      forEachRecord(format_, file, size, [&](uint64_t lineNumber, hex::LineResult& result, uint64_t lineBytes) {
+      forEachRecord(reading_, file, size, [&](uint64_t lineNumber, hex::LineResult& result, uint64_t lineBytes) {
         bytes += lineBytes;
         if (progress_ && (lineNumber & 4095) == 0) progress_(bytes);
         if (result.kind != hex::LineResult::Valid) return;
@@ -128,7 +162,7 @@ class FileGameSource : public GameSource {
     throw Error(ErrorCode::Io, "input " + file + " changed while it was imported; nothing was written");
   }
 
-  hex::RecordFormat format_;
+  RecordReading reading_;
   std::vector<std::string> files_;
   int size_;
   std::vector<bool> keep_;         // per valid record: imported (not a duplicate)
@@ -164,7 +198,8 @@ nlohmann::json sourceNames(const std::vector<std::string>& files) {
 
 ImportSummary importRecords(const ImportOptions& options, const ImportProgress& progress) {
   auto start = std::chrono::steady_clock::now();
-  std::vector<std::string> files = expandInputs(options.inputs);
+  std::vector<std::string> files = expandInputs(options.inputs, options.format);
+  const RecordReading reading{options.format, options.onlyResignOrConnection};
   // Fail on an unusable output directory before reading anything.
   prepareOutputDirectory(options.build.outDir);
   if (options.boardSize != 0) hex::checkSize(options.boardSize, "board size");
@@ -188,13 +223,17 @@ ImportSummary importRecords(const ImportOptions& options, const ImportProgress& 
   uint64_t invalidCount = 0;
   for (const auto& file : files) {
     uint64_t recordsInFile = 0, lines = 0;
-    forEachRecord(options.format, file, size, [&](uint64_t lineNumber, hex::LineResult& result, uint64_t lineBytes) {
+    forEachRecord(reading, file, size, [&](uint64_t lineNumber, hex::LineResult& result, uint64_t lineBytes) {
       lines = lineNumber;
       bytesDone += lineBytes;
       if (progress && (lineNumber & 4095) == 0) progress(bytesDone, progressTotal);
       if (result.kind == hex::LineResult::Skip) return;
       ++recordsInFile;
       ++summary.recordsRead;
+      if (result.kind == hex::LineResult::Excluded) {  // well-formed, not imported by rule: counted
+        summary.skippedByReason[result.reasonKind] += 1;
+        return;
+      }
       if (result.kind == hex::LineResult::Invalid) {
         ++invalidCount;
         summary.skippedByReason[result.reasonKind] += 1;
@@ -230,14 +269,14 @@ ImportSummary importRecords(const ImportOptions& options, const ImportProgress& 
   summary.gamesImported = lengths.size();
   summary.boardSize = size;
   nlohmann::json source = {{"kind", "import"},
-                           {"format", options.format == hex::RecordFormat::Trmph ? "trmph" : "moves"},
+                           {"format", hex::recordFormatName(options.format)},
                            {"files", sourceNames(files)},
                            {"recordsRead", summary.recordsRead},
                            {"duplicatesDropped", summary.duplicates},
                            {"skippedByReason", summary.skippedByReason}};
   std::function<void(uint64_t)> secondPass;
   if (progress) secondPass = [&](uint64_t bytes) { progress(totalBytes + bytes, progressTotal); };
-  FileGameSource games(options.format, files, initialSize, std::move(keep), std::move(lengths), secondPass);
+  FileGameSource games(reading, files, initialSize, std::move(keep), std::move(lengths), secondPass);
   summary.build = writeDataset(games, size, options.build, source);
   if (progress) progress(progressTotal, progressTotal);
   summary.seconds = secondsSince(start);
