@@ -236,6 +236,11 @@ print(json.dumps(report))
       return true;
     });
     await assert.rejects(Trainer.create({ model: 'resnet', boardSize: N, device: 'cpu', initFrom: tiny.pytorch }), /blocks\.2\.conv1\.weight: missing from the file|do not fit/);
+    // The tower presets have no board-size dependent tensor; snowflake's policy layer does.
+    (await Trainer.create({ model: 'tiny', boardSize: 11, device: 'cpu', threads: 2, initFrom: tiny.pytorch })).dispose();
+    const snowflake = trained.find((m) => m.preset.model === 'snowflake')!;
+    await assert.rejects(Trainer.create({ model: 'snowflake', boardSize: 11, device: 'cpu', initFrom: snowflake.pytorch }),
+      /policy_fc\.weight: file \[169,512\], model \[121,512\]/);
   });
 
   test('hextorch export and train --init-from on the command line', () => {

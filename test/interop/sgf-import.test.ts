@@ -96,6 +96,9 @@ describe('Little Golem SGF import', () => {
     const skipped = await importRecords({ format: 'sgf', inputs: [bad], out: out(), onInvalid: 'skip' });
     assert.equal(skipped.invalid[0]!.file, `${bad}:x/malformed.sgf`);
     await assert.rejects(importRecords({ format: 'sgf', inputs: [zip(join(root, 'empty.zip'), { 'README.md': readme })], out: out() }), /holds no record files/);
+    const notSgf = join(root, 'notes.sgf');
+    writeFileSync(notSgf, 'no game here\n');
+    await assert.rejects(importRecords({ format: 'sgf', inputs: [notSgf], out: out() }), /notes\.sgf holds no game records/);
   });
 
   test('the neurohex games written as Little Golem SGF, plain and swapped, give HEX.md\'s figures', { skip: sharedDataDir() ? false : '../shared/data is not present' }, async () => {

@@ -249,7 +249,10 @@ ImportSummary importRecords(const ImportOptions& options, const ImportProgress& 
       lengths.push_back(static_cast<uint16_t>(result.game.moves.size()));
     });
     if (recordsInFile == 0) {
-      throw Error(ErrorCode::InvalidArgument, "file " + file + (lines == 0 ? " is empty" : " holds no game records"));
+      // An SGF file visits no line without a game, so its emptiness is its size.
+      struct stat st {};
+      bool empty = lines == 0 && ::stat(file.c_str(), &st) == 0 && st.st_size == 0;
+      throw Error(ErrorCode::InvalidArgument, "file " + file + (empty ? " is empty" : " holds no game records"));
     }
   }
   decltype(seen)().swap(seen);
