@@ -55,3 +55,12 @@ export { runMatch, readOpenings, trmphLine, type MatchOptions, type MatchResult,
 export { parsePlayerSpec, openPlayer, NativeMovePlayer, EngineMovePlayer, type PlayerSpec, type PlayerSettings, type MovePlayer } from './play/players';
 export { HtpEngine, type HtpEngineOptions } from './play/htp-engine';
 export { wilsonInterval, eloFromScore, matchStats, type MatchStats } from './play/stats';
+export {
+  exportModel,
+  exportModel as export,
+  EXPORT_FORMATS,
+  type ExportOptions,
+  type ExportResult,
+  type ExportFormat,
+  type ModelCard,
+} from './export';

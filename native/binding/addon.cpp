@@ -13,6 +13,7 @@
 #include "data_loader_wrap.h"
 #include "errors.h"
 #include "play_wrap.h"
+#include "export_wrap.h"
 #include "promise_worker.h"
 #include "runtime/info.h"
 #include "trainer_wrap.h"
@@ -70,12 +71,13 @@ Napi::Value importRecords(const Napi::CallbackInfo& info) {
   data::ImportOptions options;
   std::string format = getString(o, "format", "moves");
   auto parsed = hex::parseRecordFormat(format);
-  if (!parsed) throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "format '" + format + "' is not one of trmph, moves"});
+  if (!parsed) throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "format '" + format + "' is not one of trmph, moves, sgf"});
   options.format = *parsed;
   options.inputs = getStrings(o, "inputs");
   options.boardSize = getInt(o, "boardSize", 0);
   options.onInvalid = getString(o, "onInvalid", "fail") == "skip" ? data::OnInvalid::Skip : data::OnInvalid::Fail;
   options.keepDuplicates = getBool(o, "keepDuplicates", false);
+  options.onlyResignOrConnection = getBool(o, "onlyResignOrConnection", false);
   options.build = readBuild(o);
 
   auto progress = std::make_shared<Napi::ThreadSafeFunction>();
@@ -118,6 +120,14 @@ Napi::Value importRecords(const Napi::CallbackInfo& info) {
       [progress, hasProgress] {
         if (hasProgress) progress->Release();
       });
+}
+
+// isRecordFile(format, name): whether an archive entry holds records of the format
+// (the rule input directories follow).
+Napi::Value isRecordFile(const Napi::CallbackInfo& info) {
+  auto format = hex::parseRecordFormat(info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "");
+  std::string name = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+  return Napi::Boolean::New(info.Env(), format && hex::isRecordFileName(*format, name));
 }
 
 // generateDataset({ games, boardSize, seed, out, valFraction })
@@ -257,6 +267,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("inspectDataset", Napi::Function::New(env, inspectDataset, "inspectDataset"));
   exports.Set("readPosition", Napi::Function::New(env, readPosition, "readPosition"));
   registerPlay(env, exports);
+  exports.Set("isRecordFile", Napi::Function::New(env, isRecordFile, "isRecordFile"));
+  registerExport(env, exports);
   return exports;
 }
 

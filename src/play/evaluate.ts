@@ -8,7 +8,7 @@ import { callNative, HextorchError } from '../errors';
 import { native } from '../native';
 import type { NativeEvalSums } from '../native-types';
 import { availableCores, checkInteger, checkOneOf } from '../options';
-import { resolveCheckpoint } from './checkpoint-path';
+import { resolveWeightsFile as resolveCheckpoint } from '../interop/checkpoint-files';
 
 export interface EvaluateOptions {
   /** Model file, checkpoint directory, checkpoints directory or run directory. */
@@ -144,4 +144,22 @@ export function formatEvaluation(e: Evaluation): string {
     ...e.calibration.map((c) => `${`${c.from.toFixed(1)}-${c.to.toFixed(1)}`.padEnd(10)} ${String(c.count).padStart(9)} ${c.predicted === null ? '      -' : pct(c.predicted)} ${c.observed === null ? '      -' : pct(c.observed)}`),
   ];
   return lines.join('\n');
+}
+
+/** An HTML section for the report page: the tables of formatEvaluation. */
+export function evaluationHtml(e: Evaluation): string {
+  const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+  const row = (label: string, m: EvaluationMetrics) =>
+    `<tr><td>${label}</td><td>${m.positions}</td><td>${pct(m.policyTop1)}</td><td>${pct(m.policyTop5)}</td><td>${m.policyCrossEntropy.toFixed(4)}</td><td>${m.valueMse.toFixed(4)}</td><td>${pct(m.valueAccuracy)}</td></tr>`;
+  return `<h2>Evaluation</h2>
+<p>${esc(e.network)}; ${esc(e.checkpoint)}; ${esc(e.source)}${e.games ? ` (${e.games} games)` : ''}; ${e.overall.positions} positions</p>
+<table><tr><th>plies</th><th>positions</th><th>top-1</th><th>top-5</th><th>policy CE</th><th>value MSE</th><th>value acc</th></tr>
+${e.byPly.filter((b) => b.positions > 0).map((b) => row(b.toPly === null ? `${b.fromPly}+` : `${b.fromPly}-${b.toPly - 1}`, b)).join('\n')}
+${row('all', e.overall)}
+</table>
+<h3>Calibration of P(Red wins)</h3>
+<table><tr><th>predicted</th><th>positions</th><th>mean predicted</th><th>observed</th></tr>
+${e.calibration.map((c) => `<tr><td>${c.from.toFixed(1)}-${c.to.toFixed(1)}</td><td>${c.count}</td><td>${pct(c.predicted)}</td><td>${pct(c.observed)}</td></tr>`).join('\n')}
+</table>`;
 }

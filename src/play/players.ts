@@ -12,7 +12,7 @@ import { cellName, parseCell } from '../hex';
 import { native } from '../native';
 import type { NativePlayer, NativePlayerOptions } from '../native-types';
 import { availableCores, BOARD_SIZES, checkInteger, checkNumber } from '../options';
-import { resolveCheckpoint } from './checkpoint-path';
+import { resolveWeightsFile as resolveCheckpoint } from '../interop/checkpoint-files';
 import { HtpClient } from './htp-client';
 
 export type PlayerKind = 'random' | 'policy' | 'mcts';
