@@ -1,5 +1,7 @@
 #include "hex/records.h"
 
+#include <cctype>
+
 #include "util/error.h"
 
 namespace hextorch::hex {
@@ -131,13 +133,35 @@ LineResult parseMoves(std::string_view line, int size) {
 std::optional<RecordFormat> parseRecordFormat(std::string_view name) {
   if (name == "trmph") return RecordFormat::Trmph;
   if (name == "moves") return RecordFormat::Moves;
+  if (name == "sgf") return RecordFormat::Sgf;
   return std::nullopt;
+}
+
+const char* recordFormatName(RecordFormat format) {
+  switch (format) {
+    case RecordFormat::Trmph: return "trmph";
+    case RecordFormat::Moves: return "moves";
+    case RecordFormat::Sgf: return "sgf";
+  }
+  return "?";
+}
+
+bool isRecordFileName(RecordFormat format, std::string_view name) {
+  if (format != RecordFormat::Sgf) return true;
+  auto endsWith = [&](std::string_view suffix) {
+    if (name.size() < suffix.size()) return false;
+    for (size_t k = 0; k < suffix.size(); ++k)
+      if (std::tolower(static_cast<unsigned char>(name[name.size() - suffix.size() + k])) != suffix[k]) return false;
+    return true;
+  };
+  return endsWith(".sgf") || endsWith(".txt");
 }
 
 LineResult parseRecordLine(RecordFormat format, std::string_view line, int size) {
   line = trim(line);
   if (line.empty()) return LineResult{};
   if (format == RecordFormat::Trmph) return parseTrmph(line, size);
+  if (format == RecordFormat::Sgf) return invalid("syntax", "SGF games span lines: read them with hex::SgfReader");
   if (line.front() == '#') return LineResult{};
   return parseMoves(line, size);
 }

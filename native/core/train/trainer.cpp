@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "export/weights.h"
 #include "model/networks.h"
 #include "runtime/info.h"
 #include "train/fused_optim.h"
@@ -363,6 +364,7 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
 
     torch::manual_seed(mixKeys(options.seed, 0x494E4954ULL));
     m.net = model::makeNetwork(modelConfig(options));
+    if (!options.initFrom.empty()) interop::loadWeights(*m.net, options.initFrom);
     m.net->to(m.device);
     m.channelsLast = model::useChannelsLast(modelConfig(options), options.memoryFormat, m.cuda, m.bf16);
     if (m.channelsLast)
@@ -456,6 +458,7 @@ Prediction Trainer::predict(const float* planes, int count) {
       std::tie(logits, v) = m.net->forward(input);
     }
     logits = logits.to(torch::kFloat32);
+    auto rawLogits = logits.to(torch::kCPU).contiguous();
     // Occupied cells are never proposed.
     auto occupied = (input.select(1, 0) + input.select(1, 1)).reshape({count, cells}).gt(0.5);
     logits = logits.masked_fill(occupied, -std::numeric_limits<float>::infinity());
@@ -465,6 +468,7 @@ Prediction Trainer::predict(const float* planes, int count) {
     Prediction p;
     p.policy.assign(probabilities.data_ptr<float>(), probabilities.data_ptr<float>() + count * cells);
     p.value.assign(values.data_ptr<float>(), values.data_ptr<float>() + count);
+    p.logits.assign(rawLogits.data_ptr<float>(), rawLogits.data_ptr<float>() + count * cells);
     return p;
   });
 }
