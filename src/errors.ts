@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'HEXTORCH_NON_FINITE_LOSS'
   | 'HEXTORCH_RESUME_MISMATCH'
   | 'HEXTORCH_LOAD_FAILED'
+  | 'HEXTORCH_RUN_LOCKED'
   | 'HEXTORCH_INTERNAL';
 
 export class HextorchError extends Error {

@@ -13,6 +13,7 @@
 #include "data_loader_wrap.h"
 #include "errors.h"
 #include "promise_worker.h"
+#include "run_lock_wrap.h"
 #include "runtime/info.h"
 #include "trainer_wrap.h"
 #include "util/error.h"
@@ -244,6 +245,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("generateDataset", Napi::Function::New(env, generateDataset, "generateDataset"));
   exports.Set("inspectDataset", Napi::Function::New(env, inspectDataset, "inspectDataset"));
   exports.Set("readPosition", Napi::Function::New(env, readPosition, "readPosition"));
+  registerRunLock(env, exports);
   return exports;
 }
 

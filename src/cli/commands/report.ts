@@ -1,11 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { htmlReport, lossChart, readMetrics } from '../../report';
+import { bestRecord, htmlReport, keptCheckpoints, lossChart, readMetrics } from '../../report';
 import { parse, stringFlag, UsageError } from '../args';
 
 const USAGE = `Usage: hextorch report RUN [--format html|svg] [--out FILE]
 
-Plots loss and accuracy per mini-epoch from RUN/metrics.jsonl (default RUN/report.html).`;
+Plots loss, accuracy, learning rate and samples/s per mini-epoch from RUN/metrics.jsonl,
+with the kept checkpoints and the best mini-epoch marked, and tabulates the best mini-epoch,
+the end of each epoch and the last ones (default RUN/report.html). Any run length: curves
+are reduced to the min and max per pixel column.`;
 
 export async function reportCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { format: { type: 'string' }, out: { type: 'string' } }, USAGE);
@@ -21,6 +24,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
 export function writeReport(runDir: string, format: 'html' | 'svg', out?: string): string {
   const records = readMetrics(runDir);
   const path = out ?? join(runDir, format === 'html' ? 'report.html' : 'report.svg');
-  writeFileSync(path, format === 'html' ? htmlReport(runDir, records) : lossChart(records));
+  const best = bestRecord(records);
+  writeFileSync(path, format === 'html' ? htmlReport(runDir, records) : lossChart(records, { checkpoints: keptCheckpoints(runDir), ...(best ? { best: best.globalBatch } : {}) }));
   return path;
 }
