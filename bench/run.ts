@@ -2,8 +2,9 @@
  * npm run bench: every figure the issues ask for, each measured side by side with its
  * reference in the same run. Prints a table per section and writes bench-results.json.
  *
- *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,soak] [--quick]
- *   (soak runs only when named)
+ *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator] [--quick]
+ *   node dist/bench/run.js --only=scale    (seed scale, bench/scale.ts: named only)
+ *   node dist/bench/run.js --only=soak     (2,000 mini-epochs with checkpoints, bench/soak.ts: named only)
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { CheckpointStore, DataLoader, generateGames, importRecords, info, MiniEp
 import { writeFileDurable } from '../src/atomic-file';
 import { resolveLogger } from '../src/logger';
 import { benchSoak } from './soak';
+import { benchScale } from './scale';
 
 const repo = resolve(__dirname, '..', '..');
 const work = join(repo, '.hextorch', 'bench');
@@ -356,6 +358,11 @@ async function main(): Promise<void> {
   if (wanted('trainer')) await benchTrainer();
   if (wanted('learning')) await benchLearning();
   if (wanted('orchestrator')) await benchOrchestrator();
+  // Seed scale takes minutes and ~6 GB of disk: only when asked for by name.
+  if (only?.includes('scale')) {
+    const scale = await benchScale(repo);
+    report(scale.section, scale.rows);
+  }
   // Long (a few minutes): only when asked for by name.
   if (only?.includes('soak')) report('soak: 2,000 mini-epochs of tiny, a checkpoint each (issue 9)', await benchSoak(work, quick));
   const out = join(repo, 'bench-results.json');

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { type FileDigest, fsyncDirectory, writeFileAtomic, writeFileDurable } from './atomic-file';
+import { type FileDigest, fsyncDirectory, writeFileAtomicAsync, writeFileDurable } from './atomic-file';
 import { HextorchError } from './errors';
 import type { Logger } from './logger';
 
@@ -182,7 +182,7 @@ export class CheckpointStore {
       await rename(tmp, finalPath);
       renamed = true;
       await fsyncDirectory(this.dir);
-      await writeFileAtomic(join(this.dir, LATEST), `${name}\n`);
+      await writeFileAtomicAsync(join(this.dir, LATEST), `${name}\n`);
     } catch (error) {
       // A checkpoint renamed into place but not named by `latest` is complete (it has its
       // manifest) but is taken back, so that `latest` and the newest checkpoint agree.

@@ -50,3 +50,12 @@ export {
 } from './orchestrator';
 export { CheckpointStore, type Checkpoint, type CheckpointMeta } from './checkpoint-store';
 export { cellName, parseCell, drawBoard } from './hex';
+export {
+  exportModel,
+  exportModel as export,
+  EXPORT_FORMATS,
+  type ExportOptions,
+  type ExportResult,
+  type ExportFormat,
+  type ModelCard,
+} from './export';

@@ -56,10 +56,21 @@ export interface NativeSplitInfo {
   shards: NativeShardInfo[];
 }
 
+export interface NativeManifest {
+  games: { total: number; blueWins: number; redWins: number };
+  trainGames: number;
+  validationGames: number;
+  seed: number;
+  valFraction: number;
+  source: Record<string, unknown>;
+}
+
 export interface NativeInspection {
   boardSize: number;
   train: NativeSplitInfo;
   validation?: NativeSplitInfo;
+  /** dataset.json as the core parsed it (for a dataset directory, not a shard file). */
+  manifest?: NativeManifest;
 }
 
 export interface NativePosition {
@@ -140,6 +151,8 @@ export interface NativeTrainerOptions {
   policyWeight: number;
   valueWeight: number;
   seed: number;
+  /** Weights file to start from (checkpoint model.pt or PyTorch state dict). */
+  initFrom?: string;
   schedule: { kind: string; warmupSteps: number; totalSteps: number; minFactor: number; stepSize: number; gamma: number };
 }
 
@@ -148,7 +161,7 @@ export interface NativeTrainer {
   takeTrainMetrics(): Promise<NativeMetricSums>;
   evaluateBatch(batch: NativeBatch): Promise<void>;
   takeEvalMetrics(): Promise<NativeMetricSums>;
-  predict(planes: Float32Array, count: number): Promise<{ policy: Float32Array; value: Float32Array }>;
+  predict(planes: Float32Array, count: number): Promise<{ policy: Float32Array; value: Float32Array; logits: Float32Array }>;
   /** Writes and flushes the file; resolves with its size and SHA-256 (computed while writing). */
   save(path: string, extra: string): Promise<{ bytes: number; sha256: string }>;
   /** Reads the file once; with `expected`, a different size or SHA-256 is HEXTORCH_CORRUPT_DATA. */
@@ -160,9 +173,27 @@ export interface NativeTrainer {
   dispose(): void;
 }
 
+export interface NativeNetworkSpec {
+  model: string;
+  boardSize: number;
+  blocks: number;
+  channels: number;
+}
+
+export type NativeGraphAttribute = { int: number } | { ints: number[] } | { float: number };
+
+/** A network's eval-mode forward pass as ONNX (opset 13) operators, described by the network itself. */
+export interface NativeModelGraph {
+  boardSize: number;
+  input: string;
+  outputs: string[];
+  nodes: { op: string; name: string; inputs: string[]; outputs: string[]; attributes: Record<string, NativeGraphAttribute> }[];
+  /** Weights by state-dict name. */
+  initializers: { name: string; dims: number[]; data: Float32Array }[];
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
-  setThreads(threads: number): void;
   importRecords(
     options: Record<string, unknown>,
     onProgress?: (done: number, total: number) => void,
@@ -174,6 +205,8 @@ export interface NativeAddon {
   /** An exclusive OS lock (flock) on `path`: the descriptor holding it, or the holder's note when taken. */
   lockFile(path: string, content: string): number | { holder: string };
   unlockFile(fd: number): void;
+  exportGraph(options: NativeNetworkSpec & { weights: string }): Promise<NativeModelGraph>;
+  exportStateDict(options: NativeNetworkSpec & { weights: string; out: string }): Promise<number>;
   NativeDataLoader: new (options: NativeLoaderOptions) => NativeDataLoader;
   NativeBatch: abstract new () => NativeBatch;
 }

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomicAsync } from './atomic-file';
 import { DataLoader } from './data-loader';
 import { HextorchError, invalidOption } from './errors';
 import { info } from './info';
@@ -41,7 +41,7 @@ export const TRAIN_CONFIG_KEYS: readonly (keyof TrainConfig)[] = [
   'data', 'run', 'epochs', 'batchSize', 'miniEpochBatches', 'miniEpochSamples', 'model', 'blocks', 'channels', 'dropout',
   'device', 'precision', 'threads', 'optimizer', 'learningRate', 'weightDecay', 'momentum', 'valueHead', 'gradientClip',
   'schedule', 'policyWeight', 'valueWeight', 'seed', 'augment', 'workers', 'valMaxBatches', 'keepLast', 'keepBest',
-  'earlyStopping', 'resume', 'fresh', 'force',
+  'earlyStopping', 'resume', 'fresh', 'force', 'initFrom',
 ];
 
 /** Rejects unknown keys, so a typo in a config file is an error rather than a default. */
@@ -138,7 +138,7 @@ async function trainInRunDirectory(
       data, run, epochs, batchSize, miniEpochBatches, miniEpochSamples, augment, workers, valMaxBatches,
       ...trainer.options, datasetFingerprint: trainLoader.fingerprint,
     };
-    await writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
+    await writeFileAtomicAsync(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
     const orchestrator = new MiniEpochOrchestrator({
       trainer,
       trainLoader,

@@ -12,6 +12,7 @@
 #include "data/importer.h"
 #include "data_loader_wrap.h"
 #include "errors.h"
+#include "export_wrap.h"
 #include "promise_worker.h"
 #include "run_lock_wrap.h"
 #include "runtime/info.h"
@@ -35,10 +36,6 @@ Napi::Value info(const Napi::CallbackInfo& info) {
   out.Set("threads", i.threads);
   out.Set("buildType", i.buildType);
   return out;
-}
-
-void setThreads(const Napi::CallbackInfo& info) {
-  if (info[0].IsNumber()) runtime::setThreads(info[0].As<Napi::Number>().Int32Value());
 }
 
 data::BuildOptions readBuild(const Napi::Object& o) {
@@ -74,12 +71,13 @@ Napi::Value importRecords(const Napi::CallbackInfo& info) {
   data::ImportOptions options;
   std::string format = getString(o, "format", "moves");
   auto parsed = hex::parseRecordFormat(format);
-  if (!parsed) throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "format '" + format + "' is not one of trmph, moves"});
+  if (!parsed) throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "format '" + format + "' is not one of trmph, moves, sgf"});
   options.format = *parsed;
   options.inputs = getStrings(o, "inputs");
   options.boardSize = getInt(o, "boardSize", 0);
   options.onInvalid = getString(o, "onInvalid", "fail") == "skip" ? data::OnInvalid::Skip : data::OnInvalid::Fail;
   options.keepDuplicates = getBool(o, "keepDuplicates", false);
+  options.onlyResignOrConnection = getBool(o, "onlyResignOrConnection", false);
   options.build = readBuild(o);
 
   auto progress = std::make_shared<Napi::ThreadSafeFunction>();
@@ -171,6 +169,7 @@ Napi::Value inspectDataset(const Napi::CallbackInfo& info) {
   bool verify = getBool(o, "verify", true);
   struct Result {
     std::shared_ptr<data::Dataset> train, validation;
+    std::unique_ptr<data::Manifest> manifest;
   };
   auto result = std::make_shared<Result>();
   return PromiseWorker::run(
@@ -179,6 +178,7 @@ Napi::Value inspectDataset(const Napi::CallbackInfo& info) {
         if (!shard.empty()) {
           result->train = data::Dataset::fromShards({shard});
         } else {
+          result->manifest = std::make_unique<data::Manifest>(data::readManifest(dir));
           result->train = data::Dataset::open(dir, data::Split::Train);
           result->validation = data::Dataset::open(dir, data::Split::Validation);
         }
@@ -193,6 +193,20 @@ Napi::Value inspectDataset(const Napi::CallbackInfo& info) {
         out.Set("boardSize", result->train->boardSize());
         out.Set("train", splitObject(e, *result->train));
         if (result->validation) out.Set("validation", splitObject(e, *result->validation));
+        if (const auto* m = result->manifest.get()) {
+          Napi::Object manifest = Napi::Object::New(e);
+          Napi::Object games = Napi::Object::New(e);
+          games.Set("total", static_cast<double>(m->games));
+          games.Set("blueWins", static_cast<double>(m->blueWins));
+          games.Set("redWins", static_cast<double>(m->redWins));
+          manifest.Set("games", games);
+          manifest.Set("trainGames", static_cast<double>(m->train.games));
+          manifest.Set("validationGames", static_cast<double>(m->validation.games));
+          manifest.Set("seed", static_cast<double>(m->seed));
+          manifest.Set("valFraction", m->valFraction);
+          manifest.Set("source", fromJson(e, m->source));
+          out.Set("manifest", manifest);
+        }
         return out;
       });
 }
@@ -240,12 +254,12 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeTrainer", trainer);
   exports.Set("createTrainer", Napi::Function::New(env, TrainerWrap::create, "createTrainer"));
   exports.Set("info", Napi::Function::New(env, binding::info, "info"));
-  exports.Set("setThreads", Napi::Function::New(env, setThreads, "setThreads"));
   exports.Set("importRecords", Napi::Function::New(env, importRecords, "importRecords"));
   exports.Set("generateDataset", Napi::Function::New(env, generateDataset, "generateDataset"));
   exports.Set("inspectDataset", Napi::Function::New(env, inspectDataset, "inspectDataset"));
   exports.Set("readPosition", Napi::Function::New(env, readPosition, "readPosition"));
   registerRunLock(env, exports);
+  registerExport(env, exports);
   return exports;
 }
 

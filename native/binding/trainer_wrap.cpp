@@ -16,6 +16,7 @@ train::TrainerOptions readOptions(const Napi::Object& o) {
   train::TrainerOptions t;
   t.preset = getString(o, "model", t.preset);
   t.boardSize = getInt(o, "boardSize", t.boardSize);
+  t.initFrom = getString(o, "initFrom", t.initFrom);
   t.blocks = getInt(o, "blocks", t.blocks);
   t.channels = getInt(o, "channels", t.channels);
   t.dropout = getNumber(o, "dropout", t.dropout);
@@ -177,9 +178,12 @@ Napi::Value TrainerWrap::predict(const Napi::CallbackInfo& info) {
         std::memcpy(policy.Data(), result->policy.data(), result->policy.size() * sizeof(float));
         auto value = Napi::Float32Array::New(e, result->value.size());
         std::memcpy(value.Data(), result->value.data(), result->value.size() * sizeof(float));
+        auto logits = Napi::Float32Array::New(e, result->logits.size());
+        std::memcpy(logits.Data(), result->logits.data(), result->logits.size() * sizeof(float));
         Napi::Object out = Napi::Object::New(e);
         out.Set("policy", policy);
         out.Set("value", value);
+        out.Set("logits", logits);
         return out;
       },
       [this] { busy_ = false; }, Value());
