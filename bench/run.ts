@@ -2,7 +2,7 @@
  * npm run bench: every figure the issues ask for, each measured side by side with its
  * reference in the same run. Prints a table per section and writes bench-results.json.
  *
- *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator] [--quick]
+ *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,play] [--quick]
  *   node dist/bench/run.js --only=scale    (seed scale, bench/scale.ts: named only)
  *   node dist/bench/run.js --only=soak     (2,000 mini-epochs with checkpoints, bench/soak.ts: named only)
  */
@@ -13,6 +13,7 @@ import { CheckpointStore, DataLoader, generateGames, importRecords, info, MiniEp
 import { writeFileDurable } from '../src/atomic-file';
 import { resolveLogger } from '../src/logger';
 import { benchSoak } from './soak';
+import { benchPlay } from './play';
 import { benchScale } from './scale';
 
 const repo = resolve(__dirname, '..', '..');
@@ -358,6 +359,10 @@ async function main(): Promise<void> {
   if (wanted('trainer')) await benchTrainer();
   if (wanted('learning')) await benchLearning();
   if (wanted('orchestrator')) await benchOrchestrator();
+  if (wanted('play')) {
+    const play = await benchPlay({ work, quick, validation: (await neurohexDataset()).dir });
+    report(play.section, play.rows);
+  }
   // Seed scale takes minutes and ~6 GB of disk: only when asked for by name.
   if (only?.includes('scale')) {
     const scale = await benchScale(repo);

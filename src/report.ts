@@ -211,7 +211,8 @@ function row(r: MiniEpochRecord, label: string): string {
   return `<tr><td>${label}</td><td>${r.epoch}</td><td>${r.miniEpoch}</td><td>${r.globalBatch}</td><td>${r.samplesSeen}</td><td>${r.train.loss.toFixed(4)}</td><td>${r.validation ? r.validation.loss.toFixed(4) : '-'}</td><td>${(100 * m.policyAccuracy).toFixed(1)}%</td><td>${(100 * m.valueAccuracy).toFixed(1)}%</td><td>${r.learningRate.toPrecision(3)}</td><td>${Math.round(r.samplesPerSecond)}</td></tr>`;
 }
 
-export function htmlReport(runDir: string, records: MiniEpochRecord[], kept: number[] = keptCheckpoints(runDir)): string {
+/** `sections`: extra HTML sections appended to the page (e.g. an evaluation, src/play/evaluate.ts). */
+export function htmlReport(runDir: string, records: MiniEpochRecord[], sections: string[] = [], kept: number[] = keptCheckpoints(runDir)): string {
   const best = bestRecord(records);
   const markers: Markers = { checkpoints: kept, ...(best ? { best: best.globalBatch } : {}) };
   const rows: string[] = [];
@@ -239,6 +240,8 @@ ${throughputChart(records, markers)}
 <h2>Mini-epochs (best, end of each epoch, last ${LAST_ROWS}; all of them are in metrics.jsonl)</h2>
 <table><tr><th></th><th>epoch</th><th>mini-epoch</th><th>global batch</th><th>samples</th><th>train loss</th><th>val loss</th><th>policy acc</th><th>value acc</th><th>LR</th><th>samples/s</th></tr>
 ${rows.join('\n')}
-</table></body></html>
+</table>
+${sections.join('\n')}
+</body></html>
 `;
 }

@@ -12,6 +12,7 @@
 #include "data/importer.h"
 #include "data_loader_wrap.h"
 #include "errors.h"
+#include "play_wrap.h"
 #include "export_wrap.h"
 #include "promise_worker.h"
 #include "run_lock_wrap.h"
@@ -267,6 +268,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("inspectDataset", Napi::Function::New(env, inspectDataset, "inspectDataset"));
   exports.Set("readPosition", Napi::Function::New(env, readPosition, "readPosition"));
   registerRunLock(env, exports);
+  registerPlay(env, exports);
   exports.Set("isRecordFile", Napi::Function::New(env, isRecordFile, "isRecordFile"));
   registerExport(env, exports);
   return exports;

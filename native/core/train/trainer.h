@@ -10,6 +10,10 @@
 #include "data/batch.h"
 #include "train/checkpoint_io.h"
 
+namespace hextorch::model {
+struct NetworkImpl;
+}
+
 namespace hextorch::train {
 
 struct ScheduleOptions {
@@ -92,6 +96,12 @@ class Trainer {
   // Loads a file written by save(), read once and checked against `expected` when given;
   // returns its `extra`.
   std::string load(const std::string& path, const FileDigest* expected = nullptr);
+
+  // The network, for inference outside training (players, evaluation).
+  std::shared_ptr<model::NetworkImpl> network() const;
+  // The model options (preset, board size, blocks, channels, optimizer) of a file
+  // written by save(); the other options keep their defaults.
+  static TrainerOptions checkpointOptions(const std::string& path);
 
   TrainerState state() const;
   const TrainerOptions& options() const;
