@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages: LibTorch (CPU) with OpenBLAS (without it LibTorch runs on the
-# reference BLAS, about 16x slower), the C++ toolchain, and test/JSON headers.
-packages=(libtorch-dev libopenblas0-pthread cmake g++ make ninja-build nlohmann-json3-dev libgtest-dev)
+# reference BLAS, about 16x slower), Gloo's headers (data-parallel training on c10d), the
+# C++ toolchain, and test/JSON headers.
+packages=(libtorch-dev libopenblas0-pthread libgloo-dev cmake g++ make ninja-build nlohmann-json3-dev libgtest-dev)
 # --bench: also PyTorch under Python (the same LibTorch), the benchmarks' reference.
 if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch); fi
 missing=()

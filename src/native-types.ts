@@ -98,6 +98,9 @@ export interface NativeLoaderOptions {
   workers: number;
   prefetch: number;
   maxBatches: number;
+  /** Data-parallel: this rank's share of every global batch. */
+  rank?: number;
+  worldSize?: number;
 }
 
 export interface NativeDataLoader {
@@ -141,6 +144,25 @@ export interface NativeTrainerOptions {
   valueWeight: number;
   seed: number;
   schedule: { kind: string; warmupSteps: number; totalSteps: number; minFactor: number; stepSize: number; gamma: number };
+  /** Data-parallel: the process group, and synchronised batch norm. */
+  communicator?: NativeCommunicator;
+  syncBatchNorm?: boolean;
+}
+
+export interface NativeCommunicatorOptions {
+  rank: number;
+  worldSize: number;
+  masterAddr: string;
+  masterPort: number;
+  timeoutMs: number;
+}
+
+export interface NativeCommunicator {
+  describe(): { rank: number; worldSize: number };
+  barrier(what: string): Promise<void>;
+  allGather(label: string, value: string): Promise<string[]>;
+  allReduceSum(values: Float64Array, what: string): Promise<Float64Array>;
+  dispose(): void;
 }
 
 export interface NativeTrainer {
@@ -152,7 +174,10 @@ export interface NativeTrainer {
   save(path: string, extra: string): Promise<void>;
   load(path: string): Promise<string>;
   weightsDigest(): Promise<string>;
-  state(): { step: number; samples: number; learningRate: number; stepSeconds: number };
+  state(): { step: number; samples: number; learningRate: number; stepSeconds: number; allReduceBytesPerStep: number; allReduceWaitSeconds: number };
+  /** Data-parallel: ask every rank to stop after the next step; whether they agreed to. */
+  requestStop(stop: boolean): void;
+  stopAgreed(): boolean;
   describe(): { device: string; precision: string; parameters: number; model: string; boardSize: number };
   dispose(): void;
 }
@@ -168,6 +193,8 @@ export interface NativeAddon {
   inspectDataset(options: { dir?: string; shard?: string; verify: boolean }): Promise<NativeInspection>;
   readPosition(options: { dir?: string; shard?: string; split: string; index: number }): NativePosition;
   createTrainer(options: NativeTrainerOptions): Promise<NativeTrainer>;
+  connectDistributed(options: NativeCommunicatorOptions): Promise<NativeCommunicator>;
+  distributedAvailable(): { available: boolean; reason: string };
   NativeDataLoader: new (options: NativeLoaderOptions) => NativeDataLoader;
   NativeBatch: abstract new () => NativeBatch;
 }

@@ -1,5 +1,6 @@
 #include "model/networks.h"
 
+#include "model/norm.h"
 #include "util/error.h"
 
 namespace hextorch::model {
@@ -23,9 +24,9 @@ struct BasicBlockImpl : nn::Module {
     }
   }
   torch::Tensor forward(torch::Tensor x) {
-    auto y = torch::relu(bn1(conv1(x)));
-    y = bn2(conv2(y));
-    auto skip = projection ? projectionBn(projection(x)) : x;
+    auto y = torch::relu(norm(bn1, conv1(x)));
+    y = norm(bn2, conv2(y));
+    auto skip = projection ? norm(projectionBn, projection(x)) : x;
     return torch::relu(y + skip);
   }
   nn::Conv2d conv1;
@@ -47,7 +48,7 @@ struct ValueHeadImpl : nn::Module {
         dropout(register_module("dropout", nn::Dropout(dropout))),
         fc2(register_module("fc2", nn::Linear(hidden, 1))) {}
   torch::Tensor forward(torch::Tensor x) {
-    auto v = torch::relu(bn(conv1(x))).mean({2, 3});
+    auto v = torch::relu(norm(bn, conv1(x))).mean({2, 3});
     return torch::tanh(fc2(dropout(torch::relu(fc1(v))))).squeeze(1);
   }
   nn::Conv2d conv1;
@@ -79,7 +80,7 @@ struct SnowflakeImpl : NetworkImpl {
     valueHead = register_module("value_head", ValueHead(512, 256, c.dropout));
   }
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x) override {
-    x = torch::relu(stemBn(stem(x)));
+    x = torch::relu(norm(stemBn, stem(x)));
     x = blocks->forward(x);
     auto policy = policyFc(policyDropout(x.mean({2, 3})));
     return {policy, valueHead(x)};
@@ -108,9 +109,9 @@ struct ResidualTowerImpl : NetworkImpl {
     valueHead = register_module("value_head", ValueHead(width, 128, c.dropout));
   }
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x) override {
-    x = torch::relu(stemBn(stem(x)));
+    x = torch::relu(norm(stemBn, stem(x)));
     x = blocks->forward(x);
-    auto policy = policyOut(torch::relu(policyBn(policyConv(x)))).flatten(1);
+    auto policy = policyOut(torch::relu(norm(policyBn, policyConv(x)))).flatten(1);
     return {policy, valueHead(x)};
   }
   std::vector<torch::Tensor> valueHeadParameters() override { return valueHead->parameters(); }

@@ -13,6 +13,8 @@ const char* errorCodeName(ErrorCode code) {
     case ErrorCode::Io: return "HEXTORCH_IO";
     case ErrorCode::Busy: return "HEXTORCH_BUSY";
     case ErrorCode::NonFiniteLoss: return "HEXTORCH_NON_FINITE_LOSS";
+    case ErrorCode::Distributed: return "HEXTORCH_DISTRIBUTED";
+    case ErrorCode::DistributedUnavailable: return "HEXTORCH_DISTRIBUTED_UNAVAILABLE";
     case ErrorCode::Internal: return "HEXTORCH_INTERNAL";
   }
   return "HEXTORCH_INTERNAL";
