@@ -1,6 +1,4 @@
 /** Game records in, dataset directories out; and reading what a dataset holds. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { callNative, callNativeSync, HextorchError } from './errors';
 import { native } from './native';
 import type { NativeBuildSummary, NativeImportSummary, NativeInspection, NativePosition } from './native-types';
@@ -82,13 +80,6 @@ export interface DatasetInfo {
   source: Record<string, unknown>;
 }
 
-interface Manifest {
-  boardSize: number;
-  games: { total: number; blueWins: number; redWins: number };
-  splits: Record<'train' | 'validation', { games: number; positions: number }>;
-  source: Record<string, unknown>;
-}
-
 /**
  * Opens a dataset directory: manifest, counts, shard headers. With `verify` (default
  * false) every checksum block is read and checked too.
@@ -96,9 +87,9 @@ interface Manifest {
 export async function openDataset(dir: string, options: { verify?: boolean } = {}): Promise<DatasetInfo> {
   checkString('dir', dir);
   const inspection = await callNative(() => native().inspectDataset({ dir, verify: options.verify ?? false }));
-  const manifest = JSON.parse(readFileSync(join(dir, 'dataset.json'), 'utf8')) as Manifest;
+  const manifest = inspection.manifest!;
   const split = (name: 'train' | 'validation'): SplitInfo => ({
-    games: manifest.splits[name].games,
+    games: name === 'train' ? manifest.trainGames : manifest.validationGames,
     positions: inspection[name]!.positions,
     fingerprint: inspection[name]!.fingerprint,
     shards: inspection[name]!.shards,

@@ -56,10 +56,21 @@ export interface NativeSplitInfo {
   shards: NativeShardInfo[];
 }
 
+export interface NativeManifest {
+  games: { total: number; blueWins: number; redWins: number };
+  trainGames: number;
+  validationGames: number;
+  seed: number;
+  valFraction: number;
+  source: Record<string, unknown>;
+}
+
 export interface NativeInspection {
   boardSize: number;
   train: NativeSplitInfo;
   validation?: NativeSplitInfo;
+  /** dataset.json as the core parsed it (for a dataset directory, not a shard file). */
+  manifest?: NativeManifest;
 }
 
 export interface NativePosition {
@@ -184,7 +195,6 @@ export interface NativeTrainer {
 
 export interface NativeAddon {
   info(): NativeInfo;
-  setThreads(threads: number): void;
   importRecords(
     options: Record<string, unknown>,
     onProgress?: (done: number, total: number) => void,

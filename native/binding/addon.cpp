@@ -37,10 +37,6 @@ Napi::Value info(const Napi::CallbackInfo& info) {
   return out;
 }
 
-void setThreads(const Napi::CallbackInfo& info) {
-  if (info[0].IsNumber()) runtime::setThreads(info[0].As<Napi::Number>().Int32Value());
-}
-
 data::BuildOptions readBuild(const Napi::Object& o) {
   data::BuildOptions b;
   b.outDir = getString(o, "out", "");
@@ -171,6 +167,7 @@ Napi::Value inspectDataset(const Napi::CallbackInfo& info) {
   bool verify = getBool(o, "verify", true);
   struct Result {
     std::shared_ptr<data::Dataset> train, validation;
+    std::unique_ptr<data::Manifest> manifest;
   };
   auto result = std::make_shared<Result>();
   return PromiseWorker::run(
@@ -179,6 +176,7 @@ Napi::Value inspectDataset(const Napi::CallbackInfo& info) {
         if (!shard.empty()) {
           result->train = data::Dataset::fromShards({shard});
         } else {
+          result->manifest = std::make_unique<data::Manifest>(data::readManifest(dir));
           result->train = data::Dataset::open(dir, data::Split::Train);
           result->validation = data::Dataset::open(dir, data::Split::Validation);
         }
@@ -193,6 +191,20 @@ Napi::Value inspectDataset(const Napi::CallbackInfo& info) {
         out.Set("boardSize", result->train->boardSize());
         out.Set("train", splitObject(e, *result->train));
         if (result->validation) out.Set("validation", splitObject(e, *result->validation));
+        if (const auto* m = result->manifest.get()) {
+          Napi::Object manifest = Napi::Object::New(e);
+          Napi::Object games = Napi::Object::New(e);
+          games.Set("total", static_cast<double>(m->games));
+          games.Set("blueWins", static_cast<double>(m->blueWins));
+          games.Set("redWins", static_cast<double>(m->redWins));
+          manifest.Set("games", games);
+          manifest.Set("trainGames", static_cast<double>(m->train.games));
+          manifest.Set("validationGames", static_cast<double>(m->validation.games));
+          manifest.Set("seed", static_cast<double>(m->seed));
+          manifest.Set("valFraction", m->valFraction);
+          manifest.Set("source", fromJson(e, m->source));
+          out.Set("manifest", manifest);
+        }
         return out;
       });
 }
@@ -245,7 +257,6 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("connectDistributed", Napi::Function::New(env, CommunicatorWrap::connect, "connectDistributed"));
   exports.Set("distributedAvailable", Napi::Function::New(env, CommunicatorWrap::availability, "distributedAvailable"));
   exports.Set("info", Napi::Function::New(env, binding::info, "info"));
-  exports.Set("setThreads", Napi::Function::New(env, setThreads, "setThreads"));
   exports.Set("importRecords", Napi::Function::New(env, importRecords, "importRecords"));
   exports.Set("generateDataset", Napi::Function::New(env, generateDataset, "generateDataset"));
   exports.Set("inspectDataset", Napi::Function::New(env, inspectDataset, "inspectDataset"));

@@ -1,6 +1,7 @@
 #include "convert.h"
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 namespace hextorch::binding {
 namespace {
@@ -72,6 +73,32 @@ Napi::Object requireObject(const Napi::CallbackInfo& info, size_t index, const c
     throw error;
   }
   return info[index].As<Napi::Object>();
+}
+
+}  // namespace hextorch::binding
+
+namespace hextorch::binding {
+
+Napi::Value fromJson(Napi::Env env, const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::null: return env.Null();
+    case nlohmann::json::value_t::boolean: return Napi::Boolean::New(env, value.get<bool>());
+    case nlohmann::json::value_t::number_integer:
+    case nlohmann::json::value_t::number_unsigned:
+    case nlohmann::json::value_t::number_float: return Napi::Number::New(env, value.get<double>());
+    case nlohmann::json::value_t::string: return Napi::String::New(env, value.get<std::string>());
+    case nlohmann::json::value_t::array: {
+      Napi::Array out = Napi::Array::New(env, value.size());
+      for (size_t i = 0; i < value.size(); ++i) out.Set(static_cast<uint32_t>(i), fromJson(env, value[i]));
+      return out;
+    }
+    case nlohmann::json::value_t::object: {
+      Napi::Object out = Napi::Object::New(env);
+      for (const auto& [key, item] : value.items()) out.Set(key, fromJson(env, item));
+      return out;
+    }
+    default: return env.Undefined();
+  }
 }
 
 }  // namespace hextorch::binding

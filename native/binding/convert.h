@@ -3,6 +3,8 @@
 #pragma once
 #include <napi.h>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,5 +18,7 @@ bool getBool(const Napi::Object& o, const char* key, bool fallback);
 std::string getString(const Napi::Object& o, const char* key, const std::string& fallback);
 std::vector<std::string> getStrings(const Napi::Object& o, const char* key);
 Napi::Object requireObject(const Napi::CallbackInfo& info, size_t index, const char* what);
+// A JSON value as the equivalent JS value (numbers as doubles).
+Napi::Value fromJson(Napi::Env env, const nlohmann::json& value);
 
 }  // namespace hextorch::binding

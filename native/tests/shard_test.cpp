@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "data/dataset.h"
@@ -8,7 +9,9 @@
 #include "data/shard.h"
 #include "hex/synthetic.h"
 #include "test_support.h"
+#include "util/crc32c.h"
 #include "util/error.h"
+#include "util/unique_fd.h"
 #include "util/file.h"
 #include "util/random.h"
 
@@ -145,5 +148,69 @@ TEST(Shard, ReaderNeverCrashesOnArbitraryBytes) {
       reader.read(0, reader.recordCount(), out.data(), scratch);
     } catch (const Error&) {
     }
+  }
+}
+
+TEST(Shard, AFailedOpenClosesItsDescriptor) {
+  testsupport::TempDir dir;
+  // A directory opens read-only and has a size, but reading it fails (EISDIR); a short
+  // file, a bad magic and a version-1 header fail at each later check.
+  ::mkdir(dir.file("a-directory.hxs").c_str(), 0755);
+  writeText(dir.file("short.hxs"), "HEXSHARD");
+  writeText(dir.file("magic.hxs"), std::string(200, 'x'));
+  RecordLayout layout = layoutFor(5);
+  std::vector<uint8_t> records = somePositions(layout, 2);
+  {
+    ShardWriter writer(dir.file("good.hxs"), 5, 0);
+    writer.append(records.data(), records.size() / layout.recordSize);
+    writer.finish();
+  }
+  std::string v1 = readTextFile(dir.file("good.hxs"));
+  v1[8] = 1;  // version 1, header CRC recomputed below
+  uint32_t crc = crc32c(v1.data(), 60);
+  for (int i = 0; i < 4; ++i) v1[60 + i] = static_cast<char>(crc >> (8 * i));
+  writeText(dir.file("v1.hxs"), v1);
+
+  const int before = testsupport::openFileDescriptors();
+  for (const char* name : {"a-directory.hxs", "short.hxs", "magic.hxs", "v1.hxs", "missing.hxs"}) {
+    for (int k = 0; k < 20; ++k) {
+      try {
+        ShardReader reader(dir.file(name));
+        ADD_FAILURE() << name << " opened";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(dir.file(name)), std::string::npos) << e.what();
+      }
+    }
+  }
+  EXPECT_EQ(testsupport::openFileDescriptors(), before);
+  try {
+    ShardReader reader(dir.file("v1.hxs"));
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::CorruptData);
+    EXPECT_NE(std::string(e.what()).find("format version 1"), std::string::npos) << e.what();
+  }
+}
+
+TEST(UniqueFd, OwnsOneDescriptorAndMovesIt) {
+  testsupport::TempDir dir;
+  writeText(dir.file("f"), "x");
+  const int before = testsupport::openFileDescriptors();
+  {
+    UniqueFd a = UniqueFd::open(dir.file("f"), O_RDONLY, "cannot open");
+    EXPECT_EQ(testsupport::openFileDescriptors(), before + 1);
+    UniqueFd b = std::move(a);
+    EXPECT_FALSE(a);
+    EXPECT_TRUE(b);
+    UniqueFd c;
+    c = std::move(b);
+    EXPECT_EQ(testsupport::openFileDescriptors(), before + 1);
+  }
+  EXPECT_EQ(testsupport::openFileDescriptors(), before);
+  try {
+    UniqueFd::open(dir.file("missing"), O_RDONLY, "cannot open");
+    ADD_FAILURE() << "opened a missing file";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::Io);
+    EXPECT_NE(std::string(e.what()).find("cannot open " + dir.file("missing")), std::string::npos) << e.what();
   }
 }

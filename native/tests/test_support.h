@@ -18,6 +18,8 @@ class TempDir {
 };
 
 void writeText(const std::string& path, const std::string& text);
+// Descriptors this process has open (entries of /proc/self/fd).
+int openFileDescriptors();
 // ../shared/data, or $HEXTORCH_SHARED_DATA; empty when neither exists.
 std::string sharedDataDir();
 

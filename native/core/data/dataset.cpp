@@ -13,44 +13,74 @@ namespace hextorch::data {
 
 const char* splitName(Split split) { return split == Split::Train ? "train" : "validation"; }
 
-std::shared_ptr<Dataset> Dataset::open(const std::string& dir, Split split) {
+Manifest readManifest(const std::string& dir) {
   std::string manifestPath = joinPath(dir, kManifestName);
   if (!pathExists(dir)) throw Error(ErrorCode::Io, "dataset directory " + dir + " does not exist");
   if (!pathExists(manifestPath)) {
     throw Error(ErrorCode::Io, "directory " + dir + " holds no dataset: " + kManifestName +
                                    " is missing (create one with `hextorch import` or `hextorch generate`)");
   }
-  nlohmann::json manifest;
+  nlohmann::json json;
   try {
-    manifest = nlohmann::json::parse(readTextFile(manifestPath));
+    json = nlohmann::json::parse(readTextFile(manifestPath));
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorCode::CorruptData, "dataset manifest " + manifestPath + " is not valid JSON: " + e.what());
   }
-  auto dataset = std::make_shared<Dataset>();
+  Manifest manifest;
   try {
-    if (manifest.at("format") != "hextorch-dataset" || manifest.at("version").get<int>() != kManifestVersion) {
+    if (json.at("format") != "hextorch-dataset" || json.at("version").get<int>() != kManifestVersion) {
       throw Error(ErrorCode::CorruptData, "dataset manifest " + manifestPath + " has an unknown format or version");
     }
-    int boardSize = manifest.at("boardSize").get<int>();
-    const auto& shards = manifest.at("splits").at(splitName(split)).at("shards");
-    for (const auto& entry : shards) {
-      auto shard = std::make_unique<ShardReader>(joinPath(dir, entry.at("file").get<std::string>()));
-      if (shard->recordCount() != entry.at("records").get<uint64_t>() ||
-          shard->contentDigest() != entry.at("digest").get<uint32_t>()) {
-        throw Error(ErrorCode::CorruptData, "shard " + shard->path() + " does not match the dataset manifest (" +
-                                                "replaced or modified after import)");
+    manifest.boardSize = json.at("boardSize").get<int>();
+    manifest.seed = json.at("seed").get<uint64_t>();
+    manifest.valFraction = json.at("valFraction").get<double>();
+    const auto& games = json.at("games");
+    manifest.games = games.at("total").get<uint64_t>();
+    manifest.blueWins = games.at("blueWins").get<uint64_t>();
+    manifest.redWins = games.at("redWins").get<uint64_t>();
+    for (Split split : {Split::Train, Split::Validation}) {
+      const auto& entry = json.at("splits").at(splitName(split));
+      ManifestSplit& out = split == Split::Train ? manifest.train : manifest.validation;
+      out.games = entry.at("games").get<uint64_t>();
+      out.positions = entry.at("positions").get<uint64_t>();
+      for (const auto& shard : entry.at("shards")) {
+        ManifestShard s{shard.at("file").get<std::string>(), shard.at("records").get<uint64_t>(),
+                        shard.at("digest").get<uint32_t>()};
+        if (s.file.empty() || s.file.find('/') != std::string::npos || s.file == "." || s.file == "..") {
+          throw Error(ErrorCode::CorruptData, "dataset manifest " + manifestPath + " names shard '" + s.file +
+                                                  "' outside the dataset directory");
+        }
+        out.shards.push_back(std::move(s));
       }
-      if (shard->header().boardSize != boardSize) {
-        throw Error(ErrorCode::CorruptData, "shard " + shard->path() + " has board size " +
-                                                std::to_string(shard->header().boardSize) + ", the dataset " +
-                                                std::to_string(boardSize));
-      }
-      dataset->add(std::move(shard));
     }
-    dataset->layout_ = layoutFor(boardSize);
+    manifest.source = json.value("source", nlohmann::json::object());
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorCode::CorruptData, "dataset manifest " + manifestPath + " is incomplete: " + e.what());
   }
+  if (!hex::isValidSize(manifest.boardSize)) {
+    throw Error(ErrorCode::CorruptData, "dataset manifest " + manifestPath + " has board size " +
+                                            std::to_string(manifest.boardSize) + ", out of range");
+  }
+  return manifest;
+}
+
+std::shared_ptr<Dataset> Dataset::open(const std::string& dir, Split split) {
+  Manifest manifest = readManifest(dir);
+  auto dataset = std::make_shared<Dataset>();
+  for (const auto& entry : manifest.split(split).shards) {
+    auto shard = std::make_unique<ShardReader>(joinPath(dir, entry.file));
+    if (shard->recordCount() != entry.records || shard->contentDigest() != entry.digest) {
+      throw Error(ErrorCode::CorruptData, "shard " + shard->path() + " does not match the dataset manifest (" +
+                                              "replaced or modified after import)");
+    }
+    if (shard->header().boardSize != manifest.boardSize) {
+      throw Error(ErrorCode::CorruptData, "shard " + shard->path() + " has board size " +
+                                              std::to_string(shard->header().boardSize) + ", the dataset " +
+                                              std::to_string(manifest.boardSize));
+    }
+    dataset->add(std::move(shard));
+  }
+  dataset->layout_ = layoutFor(manifest.boardSize);
   dataset->finishOpening();
   return dataset;
 }

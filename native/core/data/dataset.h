@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "data/shard.h"
 
 namespace hextorch::data {
@@ -15,6 +17,34 @@ constexpr int kManifestVersion = 1;
 
 enum class Split { Train, Validation };
 const char* splitName(Split split);
+
+struct ManifestShard {
+  std::string file;  // name inside the dataset directory
+  uint64_t records = 0;
+  uint32_t digest = 0;
+};
+
+struct ManifestSplit {
+  uint64_t games = 0, positions = 0;
+  std::vector<ManifestShard> shards;
+};
+
+// dataset.json, parsed and checked in one place (TypeScript asks for it through the
+// addon rather than reading the file itself).
+struct Manifest {
+  int boardSize = 0;
+  uint64_t seed = 0;
+  double valFraction = 0;
+  uint64_t games = 0, blueWins = 0, redWins = 0;
+  ManifestSplit train, validation;
+  nlohmann::json source;  // where the data came from (import or synthetic)
+
+  const ManifestSplit& split(Split s) const { return s == Split::Train ? train : validation; }
+};
+
+// Reads `dir`/dataset.json: HEXTORCH_IO when the directory or manifest is missing,
+// HEXTORCH_CORRUPT_DATA when it is not a valid manifest.
+Manifest readManifest(const std::string& dir);
 
 // The shards of one split seen as one array of records.
 class Dataset {

@@ -59,6 +59,14 @@ std::string gameKey(const hex::Game& game) {
   return key;
 }
 
+// Base names of the input files: the manifest names where the data came from without
+// tying the dataset to this machine's directories (datasets are moved and shared).
+nlohmann::json sourceNames(const std::vector<std::string>& files) {
+  nlohmann::json names = nlohmann::json::array();
+  for (const auto& f : files) names.push_back(baseName(f));
+  return names;
+}
+
 }  // namespace
 
 ImportSummary importRecords(const ImportOptions& options, const ImportProgress& progress) {
@@ -127,7 +135,7 @@ ImportSummary importRecords(const ImportOptions& options, const ImportProgress& 
   summary.boardSize = size;
   nlohmann::json source = {{"kind", "import"},
                            {"format", options.format == hex::RecordFormat::Trmph ? "trmph" : "moves"},
-                           {"files", files},
+                           {"files", sourceNames(files)},
                            {"recordsRead", summary.recordsRead},
                            {"duplicatesDropped", summary.duplicates},
                            {"skippedByReason", summary.skippedByReason}};

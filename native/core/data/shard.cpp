@@ -57,8 +57,7 @@ ShardWriter::ShardWriter(std::string path, int boardSize, uint32_t flags, uint32
   header_.recordSize = static_cast<uint32_t>(layout_.recordSize);
   header_.blockRecords = blockRecords;
   header_.flags = flags;
-  fd_ = ::open(tmpPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) throwIoError("cannot create shard", tmpPath_);
+  fd_ = UniqueFd::open(tmpPath_, O_WRONLY | O_CREAT | O_TRUNC, "cannot create shard");
   uint8_t head[kShardHeaderSize];
   encodeHeader(header_, head);  // rewritten with the final count by finish()
   buffer_.reserve(1 << 20);
@@ -66,8 +65,8 @@ ShardWriter::ShardWriter(std::string path, int boardSize, uint32_t flags, uint32
 }
 
 ShardWriter::~ShardWriter() {
-  if (fd_ >= 0) {
-    ::close(fd_);
+  if (!finished_) {
+    fd_.reset();
     ::unlink(tmpPath_.c_str());
   }
 }
@@ -80,11 +79,12 @@ void ShardWriter::writeAll(const void* data, size_t size) {
 }
 
 void ShardWriter::flushBuffer() {
-  writeFully(fd_, buffer_.data(), buffer_.size(), tmpPath_);
+  writeFully(fd_.get(), buffer_.data(), buffer_.size(), tmpPath_);
   buffer_.clear();
 }
 
 void ShardWriter::append(const uint8_t* records, uint64_t count) {
+  if (finished_) throw Error(ErrorCode::Internal, "shard " + path_ + " is already finished");
   const uint64_t blockBytes = uint64_t{header_.blockRecords} * layout_.recordSize;
   const uint8_t* p = records;
   const uint8_t* end = records + count * layout_.recordSize;
@@ -102,6 +102,7 @@ void ShardWriter::append(const uint8_t* records, uint64_t count) {
 }
 
 void ShardWriter::finish() {
+  if (finished_) return;
   if (!pending_.empty()) blockCrcs_.push_back(blockChecksum(pending_.data(), pending_.size()));
   pending_.clear();
   std::vector<uint8_t> table(blockCrcs_.size() * 4 + 4);
@@ -111,47 +112,41 @@ void ShardWriter::finish() {
   flushBuffer();
   uint8_t head[kShardHeaderSize];
   encodeHeader(header_, head);
-  if (::pwrite(fd_, head, sizeof head, 0) != static_cast<ssize_t>(sizeof head)) throwIoError("cannot write shard header", tmpPath_);
-  if (::fsync(fd_) != 0) throwIoError("cannot flush shard", tmpPath_);
-  ::close(fd_);
-  fd_ = -1;
-  if (::rename(tmpPath_.c_str(), path_.c_str()) != 0) {
-    ::unlink(tmpPath_.c_str());
-    throwIoError("cannot rename shard into place", path_);
+  ssize_t written = ::pwrite(fd_.get(), head, sizeof head, 0);
+  if (written != static_cast<ssize_t>(sizeof head)) {
+    if (written >= 0) errno = EIO;
+    throwIoError("cannot write shard header", tmpPath_);
   }
+  if (::fsync(fd_.get()) != 0) throwIoError("cannot flush shard", tmpPath_);
+  fd_.close(tmpPath_);
+  if (::rename(tmpPath_.c_str(), path_.c_str()) != 0) throwIoError("cannot rename shard into place", path_);
+  finished_ = true;  // the destructor removes the temporary on every path above
 }
 
 ShardReader::ShardReader(std::string path) : path_(std::move(path)) {
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) throwIoError("cannot open shard", path_);
+  // fd_ owns the descriptor: every throw below closes it.
+  fd_ = UniqueFd::open(path_, O_RDONLY, "cannot open shard");
   struct stat st {};
-  if (::fstat(fd_, &st) != 0) throwIoError("cannot stat shard", path_);
+  if (::fstat(fd_.get(), &st) != 0) throwIoError("cannot stat shard", path_);
   uint64_t fileSize = static_cast<uint64_t>(st.st_size);
   uint8_t head[kShardHeaderSize];
+  auto fail = [&](const std::string& reason) { throw corrupt(path_, reason); };
   if (fileSize < kShardHeaderSize) {
-    ::close(fd_);
-    throw corrupt(path_, "file is " + std::to_string(fileSize) + " bytes, shorter than the header: truncated or not a shard");
+    fail("file is " + std::to_string(fileSize) + " bytes, shorter than the header: truncated or not a shard");
   }
-  readFully(fd_, head, sizeof head, 0, path_);
-  if (std::memcmp(head, kMagic, 8) != 0) {
-    ::close(fd_);
-    throw corrupt(path_, "not a hextorch shard (bad magic)");
-  }
-  if (get32(head + 60) != crc32c(head, 60)) {
-    ::close(fd_);
-    throw corrupt(path_, "header checksum mismatch");
-  }
+  readFully(fd_.get(), head, sizeof head, 0, path_);
+  if (std::memcmp(head, kMagic, 8) != 0) fail("not a hextorch shard (bad magic)");
+  if (get32(head + 60) != crc32c(head, 60)) fail("header checksum mismatch");
   header_.version = get32(head + 8);
   header_.boardSize = static_cast<int>(get32(head + 12));
   header_.recordSize = get32(head + 16);
   header_.blockRecords = get32(head + 20);
   header_.recordCount = get64(head + 24);
   header_.flags = get32(head + 32);
-  auto fail = [&](const std::string& reason) {
-    ::close(fd_);
-    fd_ = -1;
-    throw corrupt(path_, reason);
-  };
+  if (header_.version == 1) {
+    fail("format version 1 (plain CRC-32C block checksums) is no longer read; re-create the dataset with "
+         "`hextorch import` or `hextorch generate`");
+  }
   if (header_.version != kShardVersion) fail("format version " + std::to_string(header_.version) + " is not supported (expected " + std::to_string(kShardVersion) + ")");
   if (!hex::isValidSize(header_.boardSize)) fail("board size " + std::to_string(header_.boardSize) + " is out of range");
   layout_ = layoutFor(header_.boardSize);
@@ -165,15 +160,11 @@ ShardReader::ShardReader(std::string path) : path_(std::move(path)) {
          " (" + std::to_string(header_.recordCount) + " records): " + (fileSize < expected ? "truncated" : "trailing bytes"));
   }
   std::vector<uint8_t> table(blocks * 4 + 4);
-  readFully(fd_, table.data(), table.size(), expected - table.size(), path_);
+  readFully(fd_.get(), table.data(), table.size(), expected - table.size(), path_);
   tableCrc_ = crc32c(table.data(), blocks * 4);
   if (get32(table.data() + blocks * 4) != tableCrc_) fail("checksum table is corrupt");
   blockCrcs_.resize(blocks);
   for (uint64_t b = 0; b < blocks; ++b) blockCrcs_[b] = get32(table.data() + 4 * b);
-}
-
-ShardReader::~ShardReader() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 uint64_t ShardReader::blocksBytes(uint64_t firstBlock, uint64_t lastBlock) const {
@@ -184,7 +175,7 @@ uint64_t ShardReader::blocksBytes(uint64_t firstBlock, uint64_t lastBlock) const
 
 void ShardReader::readBlocks(uint64_t firstBlock, uint64_t lastBlock, uint8_t* dest) const {
   uint64_t firstRecord = firstBlock * header_.blockRecords;
-  readFully(fd_, dest, blocksBytes(firstBlock, lastBlock), kShardHeaderSize + firstRecord * header_.recordSize, path_);
+  readFully(fd_.get(), dest, blocksBytes(firstBlock, lastBlock), kShardHeaderSize + firstRecord * header_.recordSize, path_);
   for (uint64_t b = firstBlock; b <= lastBlock; ++b) {
     uint64_t start = b * header_.blockRecords;
     uint64_t end = std::min<uint64_t>(start + header_.blockRecords, header_.recordCount);

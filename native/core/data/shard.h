@@ -1,6 +1,6 @@
 // The shard file: a versioned, checksummed array of fixed-size position records.
 //
-//   [header: 64 bytes][records: count × recordSize][CRC-32C per block of records][CRC of that table]
+//   [header: 64 bytes][records: count × recordSize][checksum per block of records][CRC of that table]
 //
 // The header carries its own CRC; the expected file size follows from the header, so a
 // truncation is detected on open and a flipped byte on the first read of its block.
@@ -11,10 +11,13 @@
 #include <vector>
 
 #include "data/position_record.h"
+#include "util/unique_fd.h"
 
 namespace hextorch::data {
 
-constexpr uint32_t kShardVersion = 1;
+// Version 2: block checksums are the four-lane blockChecksum (util/crc32c.h). Version 1
+// files are refused with a message to re-create the dataset (docs/shard-format.md).
+constexpr uint32_t kShardVersion = 2;
 constexpr uint32_t kShardHeaderSize = 64;
 constexpr uint32_t kDefaultBlockRecords = 4096;
 constexpr uint32_t kShardFlagValidation = 1;
@@ -48,7 +51,8 @@ class ShardWriter {
   std::string path_, tmpPath_;
   RecordLayout layout_;
   ShardHeader header_;
-  int fd_ = -1;
+  UniqueFd fd_;
+  bool finished_ = false;
   uint64_t bytes_ = 0;
   std::vector<uint8_t> pending_;  // records of the block being filled
   std::vector<uint32_t> blockCrcs_;
@@ -58,7 +62,6 @@ class ShardWriter {
 class ShardReader {
  public:
   explicit ShardReader(std::string path);  // validates header and size
-  ~ShardReader();
   ShardReader(const ShardReader&) = delete;
   ShardReader& operator=(const ShardReader&) = delete;
 
@@ -81,7 +84,7 @@ class ShardReader {
   void readBlocks(uint64_t firstBlock, uint64_t lastBlock, uint8_t* dest) const;
 
   std::string path_;
-  int fd_ = -1;
+  UniqueFd fd_;
   ShardHeader header_;
   RecordLayout layout_;
   std::vector<uint32_t> blockCrcs_;

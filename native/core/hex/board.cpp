@@ -84,7 +84,6 @@ void Board::unite(int a, int b) {
 void Board::place(int index, Player player) {
   uint8_t colour = player == Player::Blue ? 1 : 2;
   cells_[index] = colour;
-  ++stones_;
   int cells = size_ * size_;
   int r = index / size_, c = index % size_;
   if (player == Player::Blue) {

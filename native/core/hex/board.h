@@ -39,14 +39,12 @@ class Board {
   bool isEmpty(int index) const { return cells_[index] == 0; }
   void place(int index, Player player);
   bool hasConnected(Player player) const;
-  int stones() const { return stones_; }
 
  private:
   int find(int node) const;
   void unite(int a, int b);
 
   int size_;
-  int stones_ = 0;
   std::vector<uint8_t> cells_;
   mutable std::vector<int> parent_;
 };

@@ -24,8 +24,9 @@ inline void setAutocast(bool cuda, bool enabled, at::ScalarType dtype) {
 }
 #endif
 
-// Autocast state is thread-local and training runs on pool threads: enable it for the
-// scope of one step.
+// Autocast state is thread-local: enable it for the scope of one step on the thread that
+// runs it (the trainer's own thread in the addon, util/serial_executor.h), and leave the
+// thread as it was afterwards.
 class AutocastScope {
  public:
   AutocastScope(bool cuda, bool enabled) : cuda_(cuda), enabled_(enabled) {

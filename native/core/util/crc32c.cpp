@@ -70,36 +70,58 @@ bool hasSse42() {
 }
 #endif
 
-}  // namespace
-
-uint32_t crc32c(const void* data, size_t length, uint32_t crc) {
-  const auto* p = static_cast<const uint8_t*>(data);
+uint32_t crc32cWith(bool hardware, const uint8_t* p, size_t length, uint32_t crc) {
   crc = ~crc;
 #if defined(__x86_64__)
-  if (hasSse42()) return ~crc32cHardware(p, length, crc);
+  if (hardware) return ~crc32cHardware(p, length, crc);
 #endif
   return ~crc32cTable(p, length, crc);
 }
 
-uint32_t blockChecksum(const void* data, size_t length) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  if (length < 256) return crc32c(p, length);
+uint32_t blockChecksumWith(bool hardware, const uint8_t* p, size_t length) {
+  if (length < 256) return crc32cWith(hardware, p, length, 0);
   // Lanes 0-2 hold laneBytes each (a multiple of 8); lane 3 holds the rest.
   const size_t laneBytes = (length / 32) * 8;
   uint32_t lanes[4];
 #if defined(__x86_64__)
-  if (hasSse42()) {
+  if (hardware) {
     crc32cFourLanes(p, laneBytes, lanes);
   } else
 #endif
   {
-    for (int k = 0; k < 4; ++k) lanes[k] = crc32c(p + k * laneBytes, laneBytes);
+    for (int k = 0; k < 4; ++k) lanes[k] = crc32cWith(false, p + k * laneBytes, laneBytes, 0);
   }
-  lanes[3] = crc32c(p + 4 * laneBytes, length - 4 * laneBytes, lanes[3]);
+  lanes[3] = crc32cWith(hardware, p + 4 * laneBytes, length - 4 * laneBytes, lanes[3]);
   uint8_t bytes[16];
   for (int k = 0; k < 4; ++k)
     for (int b = 0; b < 4; ++b) bytes[4 * k + b] = static_cast<uint8_t>(lanes[k] >> (8 * b));
-  return crc32c(bytes, sizeof bytes);
+  return crc32cWith(hardware, bytes, sizeof bytes, 0);
+}
+
+}  // namespace
+
+bool crc32cUsesHardware() {
+#if defined(__x86_64__)
+  return hasSse42();
+#else
+  return false;
+#endif
+}
+
+uint32_t crc32c(const void* data, size_t length, uint32_t crc) {
+  return crc32cWith(crc32cUsesHardware(), static_cast<const uint8_t*>(data), length, crc);
+}
+
+uint32_t crc32cPortable(const void* data, size_t length, uint32_t crc) {
+  return crc32cWith(false, static_cast<const uint8_t*>(data), length, crc);
+}
+
+uint32_t blockChecksum(const void* data, size_t length) {
+  return blockChecksumWith(crc32cUsesHardware(), static_cast<const uint8_t*>(data), length);
+}
+
+uint32_t blockChecksumPortable(const void* data, size_t length) {
+  return blockChecksumWith(false, static_cast<const uint8_t*>(data), length);
 }
 
 }  // namespace hextorch

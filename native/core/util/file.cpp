@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "util/error.h"
+#include "util/unique_fd.h"
 
 namespace hextorch {
 
@@ -40,57 +41,71 @@ void readFully(int fd, void* data, size_t size, uint64_t offset, const std::stri
 }
 
 void fsyncDirectory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throwIoError("cannot open directory", dir);
-  ::fsync(fd);
-  ::close(fd);
+  UniqueFd fd = UniqueFd::open(dir, O_RDONLY | O_DIRECTORY, "cannot open directory");
+  if (::fsync(fd.get()) != 0 && errno != EINVAL) throwIoError("cannot flush directory", dir);
 }
 
-static std::string parentOf(const std::string& path) {
+std::string parentDirectory(const std::string& path) {
   size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
 }
 
+std::string baseName(const std::string& path) {
+  size_t end = path.find_last_not_of('/');
+  if (end == std::string::npos) return path.empty() ? path : "/";
+  size_t slash = path.find_last_of('/', end);
+  return path.substr(slash == std::string::npos ? 0 : slash + 1, end - (slash == std::string::npos ? 0 : slash + 1) + 1);
+}
+
 void writeFileAtomic(const std::string& path, const std::string& content) {
   std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throwIoError("cannot create", tmp);
   try {
-    writeFully(fd, content.data(), content.size(), tmp);
-    if (::fsync(fd) != 0) throwIoError("cannot flush", tmp);
+    UniqueFd fd = UniqueFd::open(tmp, O_WRONLY | O_CREAT | O_TRUNC, "cannot create");
+    writeFully(fd.get(), content.data(), content.size(), tmp);
+    if (::fsync(fd.get()) != 0) throwIoError("cannot flush", tmp);
+    fd.close(tmp);
   } catch (...) {
-    ::close(fd);
     ::unlink(tmp.c_str());
     throw;
   }
-  ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
     ::unlink(tmp.c_str());
+    errno = saved;
     throwIoError("cannot rename into place", path);
   }
-  fsyncDirectory(parentOf(path));
+  fsyncDirectory(parentDirectory(path));
 }
 
-std::string readTextFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throwIoError("cannot open", path);
-  std::string out;
+namespace {
+
+template <typename Buffer>
+Buffer readWhole(const std::string& path) {
+  UniqueFd fd = UniqueFd::open(path, O_RDONLY, "cannot open");
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throwIoError("cannot stat", path);
+  Buffer out;
+  out.reserve(static_cast<size_t>(st.st_size));
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      ::close(fd);
       throwIoError("cannot read", path);
     }
     if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+    out.insert(out.end(), buf, buf + n);
   }
-  ::close(fd);
   return out;
 }
+
+}  // namespace
+
+std::string readTextFile(const std::string& path) { return readWhole<std::string>(path); }
+
+std::vector<uint8_t> readBinaryFile(const std::string& path) { return readWhole<std::vector<uint8_t>>(path); }
 
 bool pathExists(const std::string& path) {
   struct stat st {};
