@@ -2,13 +2,15 @@
  * npm run bench: every figure the issues ask for, each measured side by side with its
  * reference in the same run. Prints a table per section and writes bench-results.json.
  *
- *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator] [--quick]
+ *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,distributed] [--quick]
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CheckpointStore, DataLoader, generateGames, importRecords, info, MiniEpochOrchestrator, openDataset, Trainer } from '../src/index';
 import { resolveLogger } from '../src/logger';
+import { launchRanks } from '../src/distributed/launcher';
+import { createServer } from 'node:net';
 
 const repo = resolve(__dirname, '..', '..');
 const work = join(repo, '.hextorch', 'bench');
@@ -335,6 +337,53 @@ async function benchOrchestrator(): Promise<void> {
   report('mini-epoch orchestration and checkpoints (issue 6)', rows);
 }
 
+interface DistRun { samplesPerSecond: number; bytesPerStep: number; waitMsPerStep: number; stepMs: number }
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+/** `ranks` local ranks x `threads` threads each (ranks 0: one process without distribution). */
+async function runDistributed(dir: string, preset: string, batches: number, ranks: number, threads: number): Promise<DistRun> {
+  const child = join(__dirname, 'dist-child.js');
+  const argument = JSON.stringify({ dir, preset, batches, threads });
+  if (ranks === 0) {
+    const r = spawnSync(process.execPath, [child, argument], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bench child failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as DistRun;
+  }
+  const lines: string[] = [];
+  const launch = launchRanks({ nprocPerNode: ranks, masterPort: await freePort(), script: child, args: [argument], inheritRankZero: false, onLine: (rank, line) => { if (rank === 0) lines.push(line); } });
+  const result = await launch.done;
+  if (result.exitCode !== 0) throw new Error(`distributed bench failed (${result.exitCode}): ${lines.join('\n')}`);
+  return JSON.parse(lines.find((l) => l.startsWith('{'))!) as DistRun;
+}
+
+async function benchDistributed(): Promise<void> {
+  const rows: Row[] = [];
+  const { dir, real } = await neurohexDataset();
+  for (const [preset, batches] of [['tiny', quick ? 10 : 30], ['resnet', quick ? 3 : 8], ['snowflake', quick ? 2 : 5]] as const) {
+    const two: DistRun[] = [];
+    const one: DistRun[] = [];
+    for (let rep = 0; rep < (quick ? 1 : 3); rep++) {
+      two.push(await runDistributed(dir, preset, batches, 2, 1));
+      one.push(await runDistributed(dir, preset, batches, 0, 2));
+    }
+    const t = median(two.map((r) => r.samplesPerSecond));
+    const o = median(one.map((r) => r.samplesPerSecond));
+    rows.push({ name: `${preset}: gradient all-reduce per step`, value: two[0]!.bytesPerStep / 2 ** 20, unit: 'MB', note: 'fp32, one flat buffer per ~25 MB bucket' });
+    rows.push({ name: `${preset}: all-reduce wait not hidden by backward`, value: median(two.map((r) => r.waitMsPerStep)), unit: 'ms/step', note: `of ${formatNumber(median(two.map((r) => r.stepMs)))} ms per step, 2 ranks` });
+    rows.push({ name: `${preset}: 2 ranks x 1 thread (Gloo, 127.0.0.1)`, value: t, unit: 'samples/s', note: `global batch 256, ${batches} steps, median of ${two.length}` });
+    rows.push({ name: `${preset}: 1 process x 2 threads`, value: o, unit: 'samples/s', note: 'alternating with the line above' });
+    rows.push({ name: `${preset}: 2 ranks / 1 process`, value: t / o, unit: 'x', note: 'on 2 cores parity is the best case' });
+  }
+  report(`data-parallel training on ${real ? 'neurohex' : 'synthetic'} 13x13 (issue 11)`, rows);
+}
+
 async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const i = info();
@@ -344,6 +393,7 @@ async function main(): Promise<void> {
   if (wanted('trainer')) await benchTrainer();
   if (wanted('learning')) await benchLearning();
   if (wanted('orchestrator')) await benchOrchestrator();
+  if (wanted('distributed')) await benchDistributed();
   const out = join(repo, 'bench-results.json');
   writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), quick, torch: i.torchVersion, results }, null, 2)}\n`);
   console.log(`\nJSON: ${out}`);

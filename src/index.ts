@@ -47,6 +47,11 @@ export {
   type TrainerLike,
   type LoaderLike,
   type EarlyStoppingOptions,
+  type GroupLike,
 } from './orchestrator';
 export { CheckpointStore, type Checkpoint, type CheckpointMeta } from './checkpoint-store';
 export { cellName, parseCell, drawBoard } from './hex';
+export { ProcessGroup, distributedAvailability, type ProcessGroupOptions } from './distributed/process-group';
+export { resolveDistributed, type DistributedOptions, type ResolvedDistributed } from './distributed/env';
+export { launchRanks, runLaunched, type LaunchOptions, type LaunchResult, type Launch, type RankExit } from './distributed/launcher';
+export { runTraining, type TrainConfig, type TrainRunResult } from './training-run';

@@ -11,7 +11,7 @@ import { HextorchError, invalidOption } from './errors';
 import { info } from './info';
 import { MiniEpochOrchestrator, type MiniEpochRecord, type RunSummary } from './orchestrator';
 import { checkInteger, checkOneOf, checkString, optional } from './options';
-import { Trainer, type TrainerOptions } from './trainer';
+import { resolveTrainerOptions, Trainer, type TrainerOptions } from './trainer';
 import { defaultThreadsPerRank, type DistributedOptions, resolveDistributed } from './distributed/env';
 import { ProcessGroup } from './distributed/process-group';
 
@@ -143,7 +143,7 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
     const sync = dist ? (syncBatchNorm ?? dist.syncBatchNorm) : false;
     if (group) {
       // Named errors rather than hangs or silent divergence when the ranks were started differently.
-      const { threads: _t, device: _d, ...shared } = trainerOptions;
+      const { threads: _t, device: _d, ...shared } = resolveTrainerOptions({ ...trainerOptions, boardSize: trainLoader.boardSize });
       await group.checkSame('the training options', {
         ...shared, data, epochs, batchSize, miniEpochBatches, miniEpochSamples, augment, valMaxBatches, syncBatchNorm: sync,
         datasetFingerprint: trainLoader.fingerprint, validationFingerprint: valLoader.fingerprint, worldSize: dist!.worldSize,

@@ -5,6 +5,7 @@ import { checkConfigKeys, runTraining, type TrainConfig, type TrainRunResult } f
 import { fmt, numberFlag, parse, stringFlag, UsageError } from '../args';
 import { formatDuration, ProgressBar } from '../progress';
 import { type LaunchOptions, runLaunched, watchLauncher } from '../../distributed/launcher';
+import { DEFAULT_DISTRIBUTED_TIMEOUT_MS } from '../../distributed/process-group';
 
 export const TRAIN_USAGE = `Usage: hextorch train --data DIR --run DIR [options]
 
@@ -203,8 +204,9 @@ function launchFromArgs(argv: string[]): LaunchOptions | null {
 export async function trainCommand(argv: string[]): Promise<number> {
   const launch = launchFromArgs(argv);
   if (launch) {
-    trainConfigFromArgs(launch.args.slice(1));  // usage errors before any rank starts
-    const result = await runLaunched(launch);
+    const { config } = trainConfigFromArgs(launch.args.slice(1));  // usage errors before any rank starts
+    const timeoutMs = config.distributed?.timeoutMs ?? DEFAULT_DISTRIBUTED_TIMEOUT_MS;
+    const result = await runLaunched({ ...launch, failureGraceMs: timeoutMs + 10_000 });
     if (result.firstFailure && result.exitCode !== 130 && result.exitCode !== 143) {
       const f = result.firstFailure;
       console.error(`hextorch: rank ${f.rank} ${f.signal ? `was killed by ${f.signal}` : `exited with status ${f.code}`}; launcher exits with ${result.exitCode}`);
