@@ -144,3 +144,14 @@ TEST(Distributed, ARankThatNeverArrivesIsNamed) {
     EXPECT_NE(std::string(e.what()).find("rank 1, 2 never arrived"), std::string::npos) << e.what();
   }
 }
+
+TEST(Distributed, WithoutGlooTheErrorSaysHowToGetIt) {
+  if (dist::available()) GTEST_SKIP() << "this build has Gloo";
+  try {
+    dist::Communicator c(dist::CommunicatorOptions{});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::DistributedUnavailable);
+    EXPECT_NE(std::string(e.what()).find("libgloo-dev"), std::string::npos);
+  }
+}
