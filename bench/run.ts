@@ -3,6 +3,7 @@
  * reference in the same run. Prints a table per section and writes bench-results.json.
  *
  *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,distributed] [--quick]
+ *   node dist/bench/run.js --only=scale    (seed scale, bench/scale.ts: named only)
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { CheckpointStore, DataLoader, generateGames, importRecords, info, MiniEp
 import { resolveLogger } from '../src/logger';
 import { launchRanks } from '../src/distributed/launcher';
 import { createServer } from 'node:net';
+import { benchScale } from './scale';
 
 const repo = resolve(__dirname, '..', '..');
 const work = join(repo, '.hextorch', 'bench');
@@ -394,6 +396,11 @@ async function main(): Promise<void> {
   if (wanted('learning')) await benchLearning();
   if (wanted('orchestrator')) await benchOrchestrator();
   if (wanted('distributed')) await benchDistributed();
+  // Seed scale takes minutes and ~6 GB of disk: only when asked for by name.
+  if (only?.includes('scale')) {
+    const scale = await benchScale(repo);
+    report(scale.section, scale.rows);
+  }
   const out = join(repo, 'bench-results.json');
   writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), quick, torch: i.torchVersion, results }, null, 2)}\n`);
   console.log(`\nJSON: ${out}`);

@@ -1,21 +1,46 @@
 #!/usr/bin/env bash
-# Installs what hextorch needs and builds it. Idempotent: when everything is in place
-# and nothing changed it finishes in seconds.
+# Installs and builds what the command at hand needs, showing each step with its time.
+# Idempotent: when everything is in place and nothing changed it finishes in seconds.
+#
+#   setup.sh           the demo and the library: LibTorch, the addon, the TypeScript
+#   setup.sh --test    everything `npm test` runs: plus GoogleTest, the C++ tests,
+#                      the native benchmark target and PyTorch under Python (the
+#                      interop test loads exported state dicts with it)
+#   setup.sh --bench   `npm run bench`: --test plus PyTorch under Python (the reference)
+#   setup.sh --lint    scripts/lint.sh: clang-format and the node modules, no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+mode=${1:-demo}
+case "$mode" in
+  demo | --test | --bench | --lint) ;;
+  *) echo "usage: setup.sh [--test | --bench | --lint]" >&2; exit 2 ;;
+esac
+
+started=$(date +%s%N)
+# step NAME COMMAND...: runs COMMAND and prints NAME with the seconds it took.
+step() {
+  local name=$1 t0
+  shift
+  t0=$(date +%s%N)
+  "$@"
+  printf 'setup: %-38s %6.1f s\n' "$name" "$(( $(date +%s%N) - t0 ))e-9"
+}
+
 # System packages: LibTorch (CPU) with OpenBLAS (without it LibTorch runs on the
-# reference BLAS, about 16x slower), Gloo's headers (data-parallel training on c10d), the
-# C++ toolchain, and test/JSON headers.
-packages=(libtorch-dev libopenblas0-pthread libgloo-dev cmake g++ make ninja-build nlohmann-json3-dev libgtest-dev)
-# --bench: also PyTorch under Python (the same LibTorch), the benchmarks' reference.
-if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch); fi
+# reference BLAS, about 16x slower), Gloo's headers (data-parallel training on c10d),
+# the C++ toolchain and the JSON headers.
+packages=(libtorch-dev libopenblas0-pthread libgloo-dev cmake g++ make ninja-build nlohmann-json3-dev)
+case "$mode" in
+  --test) packages+=(libgtest-dev python3-torch) ;;  # python3-torch: the interop test loads PyTorch exports
+  --bench) packages+=(libgtest-dev python3-torch) ;;
+  --lint) packages=(clang-format) ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
+install_packages() {
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: run as root, or install these Debian packages first: ${missing[*]}" >&2
     exit 1
@@ -23,16 +48,35 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+}
+if [ ${#missing[@]} -gt 0 ]; then step "install ${missing[*]}" install_packages; fi
 
 # Node dependencies, when the lock file changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: installing node modules"
-  npm ci --ignore-scripts --no-audit --no-fund
+  step "install node modules" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
+if [ "$mode" = --lint ]; then exit 0; fi
+
+# The native build (incremental). The demo needs the addon only: a fresh build is
+# configured without the C++ tests (no GoogleTest needed) and builds one target; --test
+# and --bench configure the tests in (the same build directory) and build everything.
+jobs=$(nproc 2>/dev/null || echo 2)
+tests=OFF
+if [ "$mode" != demo ]; then tests=ON; fi
+configured=$(sed -n 's/^HEXTORCH_BUILD_TESTS:BOOL=//p' build/CMakeCache.txt 2>/dev/null || true)
+native() {
+  "$@" > build.log 2>&1 || { cat build.log; echo "setup: native build failed" >&2; exit 1; }
+}
+if [ -z "$configured" ] || { [ "$tests" = ON ] && [ "$configured" != ON ]; }; then
+  step "configure native build (tests $tests)" native npx cmake-js configure --out build --CDHEXTORCH_BUILD_TESTS=$tests --log-level error
+  configured=$tests
+fi
+if [ "$tests" = ON ]; then
+  step "build addon, C++ tests and benchmark" native npx cmake-js build --out build --parallel "$jobs" --log-level error
+else
+  step "build addon" native npx cmake-js build --out build --target hextorch --parallel "$jobs" --log-level error
 fi
 
-# Native addon and C++ tests (incremental), then TypeScript (incremental).
-jobs=$(nproc 2>/dev/null || echo 2)
-npx cmake-js build --out build --parallel "$jobs" --log-level error > build.log 2>&1 || { cat build.log; echo "setup: native build failed" >&2; exit 1; }
-npx tsc -p tsconfig.json
+step "compile TypeScript" npx tsc -p tsconfig.json
 chmod +x dist/src/cli/main.js
+printf 'setup: %-38s %6.1f s\n' "ready ($mode)" "$(( $(date +%s%N) - started ))e-9"

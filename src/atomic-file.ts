@@ -13,7 +13,7 @@ export function fsyncPath(path: string): void {
 }
 
 /** Writes `path.tmp`, flushes it, renames it over `path` and flushes the directory. */
-export function writeFileAtomic(path: string, content: string): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, content);
   fsyncPath(tmp);

@@ -1,19 +1,28 @@
 /** Game records in, dataset directories out; and reading what a dataset holds. */
 import { callNative, callNativeSync, HextorchError } from './errors';
+import { extractZipInputs } from './interop/zip-inputs';
 import { native } from './native';
 import type { NativeBuildSummary, NativeImportSummary, NativeInspection, NativePosition } from './native-types';
 import { BOARD_SIZES, checkBoolean, checkInteger, checkNumber, checkOneOf, checkString, optional } from './options';
 
-export type RecordFormat = 'trmph' | 'moves';
+export type RecordFormat = 'trmph' | 'moves' | 'sgf';
 
 export interface ImportOptions {
   format: RecordFormat;
-  /** Files, or directories whose files are read in name order. */
+  /**
+   * Files, directories whose files are read in name order (for SGF their `.sgf` and
+   * `.txt` files), and `.zip` archives of such files.
+   */
   inputs: string[];
   /** Output dataset directory; must not already hold a dataset. */
   out: string;
-  /** Board size of move lists (default 13); for trmph the records' own size, checked when given. */
+  /**
+   * Board size of move lists (default 13); for trmph the records' own size, checked when
+   * given; for SGF the size kept (default: the first imported game's), other sizes skipped.
+   */
   boardSize?: number;
+  /** SGF: keep only games that ended by resignation or connection (skip the adjudicated ones). */
+  onlyResignOrConnection?: boolean;
   /** What to do with invalid records: fail (default, nothing written) or skip (counted by reason). */
   onInvalid?: 'fail' | 'skip';
   keepDuplicates?: boolean;
@@ -27,7 +36,7 @@ export type BuildSummary = NativeBuildSummary;
 export type ImportSummary = NativeImportSummary;
 
 export async function importRecords(options: ImportOptions): Promise<ImportSummary> {
-  const format = checkOneOf('format', options.format, ['trmph', 'moves'] as const);
+  const format = checkOneOf('format', options.format, ['trmph', 'moves', 'sgf'] as const);
   if (!Array.isArray(options.inputs) || options.inputs.length === 0) {
     throw new HextorchError('HEXTORCH_INVALID_ARGUMENT', "option 'inputs' must list at least one file or directory");
   }
@@ -38,10 +47,21 @@ export async function importRecords(options: ImportOptions): Promise<ImportSumma
     boardSize: options.boardSize === undefined ? 0 : checkInteger('boardSize', options.boardSize, BOARD_SIZES.min, BOARD_SIZES.max),
     onInvalid: checkOneOf('onInvalid', optional(options.onInvalid, 'fail'), ['fail', 'skip'] as const),
     keepDuplicates: checkBoolean('keepDuplicates', optional(options.keepDuplicates, false)),
+    onlyResignOrConnection: checkBoolean('onlyResignOrConnection', optional(options.onlyResignOrConnection, false)),
     valFraction: checkNumber('valFraction', optional(options.valFraction, 0.05), 0, 0.99),
     seed: checkInteger('seed', optional(options.seed, 1), 0),
   };
-  return callNative(() => native().importRecords(request, options.onProgress));
+  const zips = await extractZipInputs(request.inputs, (name) => format !== 'sgf' || /\.(sgf|txt)$/i.test(name));
+  try {
+    const summary = await callNative(() => native().importRecords({ ...request, inputs: zips.inputs }, options.onProgress));
+    for (const bad of summary.invalid) bad.file = zips.rename(bad.file);
+    return summary;
+  } catch (error) {
+    if (error instanceof Error) error.message = zips.rename(error.message);
+    throw error;
+  } finally {
+    await zips.cleanup();
+  }
 }
 
 export interface GenerateOptions {

@@ -55,3 +55,12 @@ export { ProcessGroup, distributedAvailability, type ProcessGroupOptions } from 
 export { resolveDistributed, type DistributedOptions, type ResolvedDistributed } from './distributed/env';
 export { launchRanks, runLaunched, type LaunchOptions, type LaunchResult, type Launch, type RankExit } from './distributed/launcher';
 export { runTraining, type TrainConfig, type TrainRunResult } from './training-run';
+export {
+  exportModel,
+  exportModel as export,
+  EXPORT_FORMATS,
+  type ExportOptions,
+  type ExportResult,
+  type ExportFormat,
+  type ModelCard,
+} from './export';

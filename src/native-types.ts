@@ -154,6 +154,8 @@ export interface NativeTrainerOptions {
   policyWeight: number;
   valueWeight: number;
   seed: number;
+  /** Weights file to start from (checkpoint model.pt or PyTorch state dict). */
+  initFrom?: string;
   schedule: { kind: string; warmupSteps: number; totalSteps: number; minFactor: number; stepSize: number; gamma: number };
   /** Data-parallel: the process group, and synchronised batch norm. */
   communicator?: NativeCommunicator;
@@ -181,7 +183,7 @@ export interface NativeTrainer {
   takeTrainMetrics(): Promise<NativeMetricSums>;
   evaluateBatch(batch: NativeBatch): Promise<void>;
   takeEvalMetrics(): Promise<NativeMetricSums>;
-  predict(planes: Float32Array, count: number): Promise<{ policy: Float32Array; value: Float32Array }>;
+  predict(planes: Float32Array, count: number): Promise<{ policy: Float32Array; value: Float32Array; logits: Float32Array }>;
   save(path: string, extra: string): Promise<void>;
   load(path: string): Promise<string>;
   weightsDigest(): Promise<string>;
@@ -191,6 +193,25 @@ export interface NativeTrainer {
   stopAgreed(): boolean;
   describe(): { device: string; precision: string; parameters: number; model: string; boardSize: number };
   dispose(): void;
+}
+
+export interface NativeNetworkSpec {
+  model: string;
+  boardSize: number;
+  blocks: number;
+  channels: number;
+}
+
+export type NativeGraphAttribute = { int: number } | { ints: number[] } | { float: number };
+
+/** A network's eval-mode forward pass as ONNX (opset 13) operators, described by the network itself. */
+export interface NativeModelGraph {
+  boardSize: number;
+  input: string;
+  outputs: string[];
+  nodes: { op: string; name: string; inputs: string[]; outputs: string[]; attributes: Record<string, NativeGraphAttribute> }[];
+  /** Weights by state-dict name. */
+  initializers: { name: string; dims: number[]; data: Float32Array }[];
 }
 
 export interface NativeAddon {
@@ -205,6 +226,8 @@ export interface NativeAddon {
   createTrainer(options: NativeTrainerOptions): Promise<NativeTrainer>;
   connectDistributed(options: NativeCommunicatorOptions): Promise<NativeCommunicator>;
   distributedAvailable(): { available: boolean; reason: string };
+  exportGraph(options: NativeNetworkSpec & { weights: string }): Promise<NativeModelGraph>;
+  exportStateDict(options: NativeNetworkSpec & { weights: string; out: string }): Promise<number>;
   NativeDataLoader: new (options: NativeLoaderOptions) => NativeDataLoader;
   NativeBatch: abstract new () => NativeBatch;
 }

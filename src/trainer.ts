@@ -9,8 +9,9 @@ import { type Logger, type LoggerOptions, resolveLogger } from './logger';
 import { type Metrics, type MetricSums, summarize } from './metrics';
 import { native } from './native';
 import type { NativeBatch, NativeMetricSums, NativeTrainer, NativeTrainerOptions } from './native-types';
-import { availableCores, BOARD_SIZES, checkBoolean, checkInteger, checkNumber, checkOneOf, optional } from './options';
 import { communicatorOf, type ProcessGroup } from './distributed/process-group';
+import { resolveWeightsFile } from './interop/checkpoint-files';
+import { availableCores, BOARD_SIZES, checkBoolean, checkInteger, checkNumber, checkOneOf, checkString, optional } from './options';
 
 export type ModelPreset = 'tiny' | 'resnet' | 'snowflake';
 export const MODEL_PRESETS: readonly ModelPreset[] = ['tiny', 'resnet', 'snowflake'];
@@ -56,6 +57,13 @@ export interface TrainerOptions {
   policyWeight?: number;
   valueWeight?: number;
   seed?: number;
+  /**
+   * Start from these weights instead of a fresh initialisation: a hextorch checkpoint
+   * (a checkpoint directory or its model.pt) or a PyTorch state dict (an export). The
+   * optimiser starts fresh. Weights that do not fit the model are a
+   * HEXTORCH_SHAPE_MISMATCH error naming the first differing tensors.
+   */
+  initFrom?: string;
   logger?: Logger | LoggerOptions;
   /**
    * Data-parallel training: the process group this rank belongs to. Each batch is then
@@ -97,6 +105,8 @@ export interface PredictInput {
 export interface PredictOutput {
   /** Probabilities per cell (N×N), 0 on occupied cells. */
   policy: Float32Array;
+  /** The network's raw policy logits per cell (N×N, occupied cells not masked), as an ONNX export gives them. */
+  logits: Float32Array;
   /** In [-1, 1], +1 meaning Red wins. */
   value: number;
   redWinProbability: number;
@@ -124,6 +134,7 @@ export function resolveTrainerOptions(o: TrainerOptions): NativeTrainerOptions {
     policyWeight: checkNumber('policyWeight', optional(o.policyWeight, 0.15), 0, 1e3),
     valueWeight: checkNumber('valueWeight', optional(o.valueWeight, 0.85), 0, 1e3),
     seed: checkInteger('seed', optional(o.seed, 1), 0),
+    ...(o.initFrom !== undefined ? { initFrom: resolveWeightsFile(checkString('initFrom', o.initFrom)) } : {}),
     schedule: {
       kind: checkOneOf('schedule.kind', s.kind, SCHEDULES),
       warmupSteps: checkInteger('schedule.warmupSteps', optional(s.warmupSteps, 0), 0),
@@ -258,7 +269,7 @@ export class Trainer {
       let bestMove = 0;
       for (let i = 1; i < cells; i++) if (policy[i]! > policy[bestMove]!) bestMove = i;
       const value = out.value[j]!;
-      return { policy, value, redWinProbability: (value + 1) / 2, bestMove };
+      return { policy, logits: out.logits.slice(j * cells, (j + 1) * cells), value, redWinProbability: (value + 1) / 2, bestMove };
     });
   }
 

@@ -48,7 +48,7 @@ export const TRAIN_CONFIG_KEYS: readonly (keyof TrainConfig)[] = [
   'data', 'run', 'epochs', 'batchSize', 'miniEpochBatches', 'miniEpochSamples', 'model', 'blocks', 'channels', 'dropout',
   'device', 'precision', 'threads', 'optimizer', 'learningRate', 'weightDecay', 'momentum', 'valueHead', 'gradientClip',
   'schedule', 'policyWeight', 'valueWeight', 'seed', 'augment', 'workers', 'valMaxBatches', 'keepLast', 'keepBest',
-  'earlyStopping', 'resume', 'fresh', 'force', 'distributed', 'syncBatchNorm',
+  'earlyStopping', 'resume', 'fresh', 'force', 'initFrom', 'distributed', 'syncBatchNorm',
 ];
 
 /** Rejects unknown keys, so a typo in a config file is an error rather than a default. */

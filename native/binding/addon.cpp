@@ -13,6 +13,7 @@
 #include "data/importer.h"
 #include "data_loader_wrap.h"
 #include "errors.h"
+#include "export_wrap.h"
 #include "promise_worker.h"
 #include "runtime/info.h"
 #include "trainer_wrap.h"
@@ -70,12 +71,13 @@ Napi::Value importRecords(const Napi::CallbackInfo& info) {
   data::ImportOptions options;
   std::string format = getString(o, "format", "moves");
   auto parsed = hex::parseRecordFormat(format);
-  if (!parsed) throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "format '" + format + "' is not one of trmph, moves"});
+  if (!parsed) throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "format '" + format + "' is not one of trmph, moves, sgf"});
   options.format = *parsed;
   options.inputs = getStrings(o, "inputs");
   options.boardSize = getInt(o, "boardSize", 0);
   options.onInvalid = getString(o, "onInvalid", "fail") == "skip" ? data::OnInvalid::Skip : data::OnInvalid::Fail;
   options.keepDuplicates = getBool(o, "keepDuplicates", false);
+  options.onlyResignOrConnection = getBool(o, "onlyResignOrConnection", false);
   options.build = readBuild(o);
 
   auto progress = std::make_shared<Napi::ThreadSafeFunction>();
@@ -261,6 +263,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("generateDataset", Napi::Function::New(env, generateDataset, "generateDataset"));
   exports.Set("inspectDataset", Napi::Function::New(env, inspectDataset, "inspectDataset"));
   exports.Set("readPosition", Napi::Function::New(env, readPosition, "readPosition"));
+  registerExport(env, exports);
   return exports;
 }
 

@@ -19,6 +19,7 @@ train::TrainerOptions readOptions(Napi::Env env, const Napi::Object& o) {
   t.syncBatchNorm = getBool(o, "syncBatchNorm", false);
   t.preset = getString(o, "model", t.preset);
   t.boardSize = getInt(o, "boardSize", t.boardSize);
+  t.initFrom = getString(o, "initFrom", t.initFrom);
   t.blocks = getInt(o, "blocks", t.blocks);
   t.channels = getInt(o, "channels", t.channels);
   t.dropout = getNumber(o, "dropout", t.dropout);
@@ -173,9 +174,12 @@ Napi::Value TrainerWrap::predict(const Napi::CallbackInfo& info) {
         std::memcpy(policy.Data(), result->policy.data(), result->policy.size() * sizeof(float));
         auto value = Napi::Float32Array::New(e, result->value.size());
         std::memcpy(value.Data(), result->value.data(), result->value.size() * sizeof(float));
+        auto logits = Napi::Float32Array::New(e, result->logits.size());
+        std::memcpy(logits.Data(), result->logits.data(), result->logits.size() * sizeof(float));
         Napi::Object out = Napi::Object::New(e);
         out.Set("policy", policy);
         out.Set("value", value);
+        out.Set("logits", logits);
         return out;
       },
       [this] { busy_ = false; }, Value());

@@ -3,6 +3,7 @@
 import { HextorchError } from '../errors';
 import { UsageError } from './args';
 import { demoCommand } from './commands/demo';
+import { exportCommand } from './commands/export';
 import { generateCommand } from './commands/generate';
 import { importCommand } from './commands/import';
 import { infoCommand } from './commands/info';
@@ -13,10 +14,11 @@ import { trainCommand } from './commands/train';
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summary: string }> = {
   demo: { run: demoCommand, summary: 'generate games, train a tiny model in mini-epochs, write a report' },
   train: { run: trainCommand, summary: 'train on a dataset with mini-epochs, checkpoints and exact resume' },
-  import: { run: importCommand, summary: 'turn game records (trmph, move lists) into a dataset' },
+  import: { run: importCommand, summary: 'turn game records (trmph, move lists, Little Golem SGF) into a dataset' },
   generate: { run: generateCommand, summary: 'write synthetic games as a dataset' },
   inspect: { run: inspectCommand, summary: 'show a dataset or shard, verify checksums, draw a position' },
   report: { run: reportCommand, summary: 'plot loss and accuracy of a run' },
+  export: { run: exportCommand, summary: 'write a checkpoint as ONNX or a PyTorch state dict, with a model card' },
   info: { run: infoCommand, summary: 'versions, CUDA devices, threads' },
 };
 

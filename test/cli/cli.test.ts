@@ -61,7 +61,7 @@ describe('hextorch CLI', () => {
     const again = runCli(['import', '--format', 'trmph', '--out', out, records]);
     assert.equal(again.status, 2);
     assert.match(again.stderr, /already holds a dataset/);
-    assert.equal(runCli(['import', '--format', 'sgf', '--out', join(root, 's'), records]).status, 2);
+    assert.equal(runCli(['import', '--format', 'pgn', '--out', join(root, 's'), records]).status, 2);
   });
 
   test('import of the neurohex games prints the figures', { skip: sharedDataDir() ? false : '../shared/data is not present' }, () => {
@@ -86,7 +86,7 @@ describe('hextorch CLI', () => {
     assert.match(sample.stdout, /position 3: game \d+, ply \d+/);
     assert.match(sample.stdout, /value target: [01]/);
     const shard = join(data, 'train-00000.hxs');
-    assert.match(runCli(['inspect', shard]).stdout, /format v1, 6x6/);
+    assert.match(runCli(['inspect', shard]).stdout, /format v2, 6x6/);
     const bytes = readFileSync(shard);
     bytes[100] ^= 1;
     writeFileSync(shard, bytes);

@@ -38,7 +38,7 @@ describe('import and datasets', () => {
   });
 
   test('bad options are clear errors before any work starts', async () => {
-    await assert.rejects(importRecords({ format: 'sgf' as 'trmph', inputs: ['x'], out: join(root, 'x') }), /option 'format' is 'sgf'; expected one of trmph, moves/);
+    await assert.rejects(importRecords({ format: 'pgn' as 'trmph', inputs: ['x'], out: join(root, 'x') }), /option 'format' is 'pgn'; expected one of trmph, moves, sgf/);
     await assert.rejects(importRecords({ format: 'moves', inputs: [join(root, 'missing.dat')], out: join(root, 'y') }), /does not exist/);
     await assert.rejects(generateGames({ games: 0, out: join(root, 'z') }), /option 'games'/);
     await assert.rejects(generateGames({ games: 5, boardSize: 4, out: join(root, 'z') }), /option 'boardSize' is 4/);

@@ -20,6 +20,7 @@ struct ImportOptions {
   int boardSize = 0;                // 0: from the records (trmph) or 13 (move lists)
   OnInvalid onInvalid = OnInvalid::Fail;
   bool keepDuplicates = false;
+  bool onlyResignOrConnection = false;  // SGF: skip games the site adjudicated
   BuildOptions build;
 };
 

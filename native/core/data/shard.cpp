@@ -107,7 +107,8 @@ void ShardWriter::finish() {
   pending_.clear();
   std::vector<uint8_t> table(blockCrcs_.size() * 4 + 4);
   for (size_t i = 0; i < blockCrcs_.size(); ++i) put32(table.data() + 4 * i, blockCrcs_[i]);
-  put32(table.data() + 4 * blockCrcs_.size(), crc32c(table.data(), 4 * blockCrcs_.size()));
+  digest_ = crc32c(table.data(), 4 * blockCrcs_.size());
+  put32(table.data() + 4 * blockCrcs_.size(), digest_);
   writeAll(table.data(), table.size());
   flushBuffer();
   uint8_t head[kShardHeaderSize];

@@ -43,6 +43,8 @@ class ShardWriter {
   void append(const uint8_t* records, uint64_t count);
   void finish();
   uint64_t bytesWritten() const { return bytes_; }
+  // After finish(): what ShardReader::contentDigest() will read back.
+  uint32_t contentDigest() const { return digest_; }
 
  private:
   void writeAll(const void* data, size_t size);
@@ -53,6 +55,7 @@ class ShardWriter {
   ShardHeader header_;
   UniqueFd fd_;
   bool finished_ = false;
+  uint32_t digest_ = 0;
   uint64_t bytes_ = 0;
   std::vector<uint8_t> pending_;  // records of the block being filled
   std::vector<uint32_t> blockCrcs_;

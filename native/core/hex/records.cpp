@@ -131,13 +131,24 @@ LineResult parseMoves(std::string_view line, int size) {
 std::optional<RecordFormat> parseRecordFormat(std::string_view name) {
   if (name == "trmph") return RecordFormat::Trmph;
   if (name == "moves") return RecordFormat::Moves;
+  if (name == "sgf") return RecordFormat::Sgf;
   return std::nullopt;
+}
+
+const char* recordFormatName(RecordFormat format) {
+  switch (format) {
+    case RecordFormat::Trmph: return "trmph";
+    case RecordFormat::Moves: return "moves";
+    case RecordFormat::Sgf: return "sgf";
+  }
+  return "?";
 }
 
 LineResult parseRecordLine(RecordFormat format, std::string_view line, int size) {
   line = trim(line);
   if (line.empty()) return LineResult{};
   if (format == RecordFormat::Trmph) return parseTrmph(line, size);
+  if (format == RecordFormat::Sgf) return invalid("syntax", "SGF games span lines: read them with hex::SgfReader");
   if (line.front() == '#') return LineResult{};
   return parseMoves(line, size);
 }

@@ -11,8 +11,9 @@
 
 namespace hextorch::hex {
 
-enum class RecordFormat { Trmph, Moves };
+enum class RecordFormat { Trmph, Moves, Sgf };  // Sgf: games are read by hex/sgf.h, not by line
 std::optional<RecordFormat> parseRecordFormat(std::string_view name);
+const char* recordFormatName(RecordFormat format);
 
 struct Game {
   int size = 0;
@@ -22,10 +23,12 @@ struct Game {
 };
 
 struct LineResult {
-  enum Kind { Skip, Valid, Invalid } kind = Skip;  // Skip: blank line or comment
+  // Skip: blank line or comment. Excluded: a well-formed record not imported by rule
+  // (SGF: another size, no stone, unfinished, adjudicated), counted by reasonKind.
+  enum Kind { Skip, Valid, Invalid, Excluded } kind = Skip;
   Game game;
-  std::string reasonKind;  // for Invalid: short stable name of the reason
-  std::string reason;      // for Invalid: the message
+  std::string reasonKind;  // for Invalid and Excluded: short stable name of the reason
+  std::string reason;      // for Invalid and Excluded: the message
 };
 
 // `size`: for move lists the board size (they carry none); for trmph the size fixed for

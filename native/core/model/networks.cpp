@@ -1,6 +1,7 @@
 #include "model/networks.h"
 
 #include "model/norm.h"
+#include "export/graph_builder.h"
 #include "util/error.h"
 
 namespace hextorch::model {
@@ -29,6 +30,12 @@ struct BasicBlockImpl : nn::Module {
     auto skip = projection ? norm(projectionBn, projection(x)) : x;
     return torch::relu(y + skip);
   }
+  std::string describe(interop::GraphBuilder& g, const std::string& x) {
+    auto y = g.relu(g.batchNorm(*bn1, g.conv(*conv1, x)));
+    y = g.batchNorm(*bn2, g.conv(*conv2, y));
+    auto skip = projection ? g.batchNorm(*projectionBn, g.conv(*projection, x)) : x;
+    return g.relu(g.add(y, skip));
+  }
   nn::Conv2d conv1;
   nn::BatchNorm2d bn1;
   nn::Conv2d conv2;
@@ -50,6 +57,10 @@ struct ValueHeadImpl : nn::Module {
   torch::Tensor forward(torch::Tensor x) {
     auto v = torch::relu(norm(bn, conv1(x))).mean({2, 3});
     return torch::tanh(fc2(dropout(torch::relu(fc1(v))))).squeeze(1);
+  }
+  std::string describe(interop::GraphBuilder& g, const std::string& x) {
+    auto v = g.globalAveragePool(g.relu(g.batchNorm(*bn, g.conv(*conv1, x))));
+    return g.tanh(g.linear(*fc2, g.relu(g.linear(*fc1, v))));
   }
   nn::Conv2d conv1;
   nn::BatchNorm2d bn;
@@ -85,6 +96,12 @@ struct SnowflakeImpl : NetworkImpl {
     auto policy = policyFc(policyDropout(x.mean({2, 3})));
     return {policy, valueHead(x)};
   }
+  void describe(interop::GraphBuilder& g) override {
+    auto x = g.relu(g.batchNorm(*stemBn, g.conv(*stem, g.input())));
+    for (const auto& block : *blocks) x = block.ptr()->as<BasicBlockImpl>()->describe(g, x);
+    g.output(g.linear(*policyFc, g.globalAveragePool(x)), "policy");
+    g.output(valueHead->describe(g, x), "value");
+  }
   std::vector<torch::Tensor> valueHeadParameters() override { return valueHead->parameters(); }
   int cells;
   nn::Conv2d stem{nullptr};
@@ -113,6 +130,12 @@ struct ResidualTowerImpl : NetworkImpl {
     x = blocks->forward(x);
     auto policy = policyOut(torch::relu(norm(policyBn, policyConv(x)))).flatten(1);
     return {policy, valueHead(x)};
+  }
+  void describe(interop::GraphBuilder& g) override {
+    auto x = g.relu(g.batchNorm(*stemBn, g.conv(*stem, g.input())));
+    for (const auto& block : *blocks) x = block.ptr()->as<BasicBlockImpl>()->describe(g, x);
+    g.output(g.flatten(g.conv(*policyOut, g.relu(g.batchNorm(*policyBn, g.conv(*policyConv, x))))), "policy");
+    g.output(valueHead->describe(g, x), "value");
   }
   std::vector<torch::Tensor> valueHeadParameters() override { return valueHead->parameters(); }
   nn::Conv2d stem{nullptr}, policyConv{nullptr}, policyOut{nullptr};

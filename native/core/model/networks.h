@@ -6,6 +6,10 @@
 #include <string>
 #include <utility>
 
+namespace hextorch::interop {
+class GraphBuilder;
+}
+
 namespace hextorch::model {
 
 struct ModelConfig {
@@ -20,6 +24,9 @@ struct NetworkImpl : torch::nn::Module {
   virtual std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor planes) = 0;
   // Parameters of the value head, which may get their own LR and weight decay.
   virtual std::vector<torch::Tensor> valueHeadParameters() = 0;
+  // Records forward() in eval mode as ONNX operators (export/graph_builder.h); the value
+  // output keeps its [B,1] shape.
+  virtual void describe(interop::GraphBuilder& graph) = 0;
 };
 
 // Builds the network with the fixed initialisation of the reference model (Kaiming

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "dist/data_parallel.h"
+#include "export/weights.h"
 #include "model/networks.h"
 #include "runtime/info.h"
 #include "train/torch_compat.h"
@@ -245,6 +246,7 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
 
     torch::manual_seed(mixKeys(options.seed, 0x494E4954ULL));
     m.net = model::makeNetwork(modelConfig(options));
+    if (!options.initFrom.empty()) interop::loadWeights(*m.net, options.initFrom);
     m.net->to(m.device);
     // Channels-last convolution weights and inputs: oneDNN/cuDNN then skip a layout
     // reorder around every convolution (measured on CPU: snowflake 1.24x, tiny 1.05x).
@@ -385,6 +387,7 @@ Prediction Trainer::predict(const float* planes, int count) {
       std::tie(logits, v) = m.net->forward(input);
     }
     logits = logits.to(torch::kFloat32);
+    auto rawLogits = logits.to(torch::kCPU).contiguous();
     // Occupied cells are never proposed.
     auto occupied = (input.select(1, 0) + input.select(1, 1)).reshape({count, cells}).gt(0.5);
     logits = logits.masked_fill(occupied, -std::numeric_limits<float>::infinity());
@@ -394,6 +397,7 @@ Prediction Trainer::predict(const float* planes, int count) {
     Prediction p;
     p.policy.assign(probabilities.data_ptr<float>(), probabilities.data_ptr<float>() + count * cells);
     p.value.assign(values.data_ptr<float>(), values.data_ptr<float>() + count);
+    p.logits.assign(rawLogits.data_ptr<float>(), rawLogits.data_ptr<float>() + count * cells);
     return p;
   });
 }

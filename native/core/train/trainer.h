@@ -27,6 +27,7 @@ struct ScheduleOptions {
 struct TrainerOptions {
   std::string preset = "tiny";
   int boardSize = 13;
+  std::string initFrom;  // weights to start from (checkpoint or state dict); empty: fresh initialisation
   int blocks = 0;
   int channels = 0;
   double dropout = 0.1;
@@ -76,6 +77,7 @@ struct TrainerState {
 
 struct Prediction {
   std::vector<float> policy;  // [count, N*N] probabilities, 0 on occupied cells
+  std::vector<float> logits;  // [count, N*N] the network's raw policy logits (no mask)
   std::vector<float> value;   // [count] in [-1, 1], +1 = Red wins
 };
 

@@ -2,13 +2,18 @@ import { importRecords } from '../../dataset';
 import { fmt, numberFlag, parse, requireFlag, stringFlag, UsageError } from '../args';
 import { ProgressBar } from '../progress';
 
-const USAGE = `Usage: hextorch import --format trmph|moves --out DIR [options] FILES...
+const USAGE = `Usage: hextorch import --format trmph|moves|sgf --out DIR [options] FILES...
 
-  --format F          trmph (#13,a1b2... b) or moves (one game per line, a1 b2 ...)
+  FILES               record files, directories of them, or .zip archives of them
+  --format F          trmph (#13,a1b2... b), moves (one game per line, a1 b2 ...)
+                      or sgf (Little Golem SGF, one or many games per file)
   --out DIR           dataset directory to create
   --val-fraction F    fraction of games for validation (default 0.05)
   --seed S            split and mixing seed (default 1)
-  --size N            board size of move lists (default 13)
+  --size N            board size of move lists (default 13); sgf: the size kept
+                      (default: the first game's), other sizes are skipped
+  --only-resign-or-connection
+                      sgf: skip games the site adjudicated (timeouts, forfeits)
   --on-invalid MODE   fail (default: nothing written) or skip
   --keep-duplicates   keep exact duplicate games
   --json              print the summary as JSON`;
@@ -24,6 +29,7 @@ export async function importCommand(argv: string[]): Promise<number> {
       size: { type: 'string' },
       'on-invalid': { type: 'string' },
       'keep-duplicates': { type: 'boolean' },
+      'only-resign-or-connection': { type: 'boolean' },
       json: { type: 'boolean' },
     },
     USAGE,
@@ -44,6 +50,7 @@ export async function importCommand(argv: string[]): Promise<number> {
     ...(boardSize !== undefined ? { boardSize } : {}),
     ...(onInvalid !== undefined ? { onInvalid: onInvalid as 'fail' } : {}),
     keepDuplicates: Boolean(values['keep-duplicates']),
+    onlyResignOrConnection: Boolean(values['only-resign-or-connection']),
     onProgress: (done, total) => bar.update(Math.round(done / 1024), Math.round(total / 1024), 'KiB read'),
   });
   bar.clear();

@@ -26,6 +26,8 @@ export const TRAIN_USAGE = `Usage: hextorch train --data DIR --run DIR [options]
   --weight-decay X          (default 0.0001)
   --augment MODE            all | random | none (default all)
   --seed S                  run seed: data order, init, dropout (default 1)
+  --init-from FILE          start from these weights (a checkpoint or an exported
+                            PyTorch state dict) with a fresh optimiser
   --val-max-batches N       cap validation batches per mini-epoch
   --keep-last K             checkpoints kept besides the best (default 3)
   --patience N              early stopping after N mini-epochs without improvement
@@ -54,6 +56,7 @@ const FLAGS = {
   device: { type: 'string' }, precision: { type: 'string' }, threads: { type: 'string' }, workers: { type: 'string' },
   optimizer: { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' }, augment: { type: 'string' },
   seed: { type: 'string' }, 'val-max-batches': { type: 'string' }, 'keep-last': { type: 'string' }, patience: { type: 'string' },
+  'init-from': { type: 'string' },
   resume: { type: 'string' }, fresh: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' },
   'nproc-per-node': { type: 'string' }, nnodes: { type: 'string' }, 'node-rank': { type: 'string' },
   'master-addr': { type: 'string' }, 'master-port': { type: 'string' }, 'sync-batch-norm': { type: 'boolean' },
@@ -93,6 +96,7 @@ export function trainConfigFromArgs(argv: string[]): { config: TrainConfig; json
   set('epochs', numberFlag(values, 'epochs'));
   set('batchSize', numberFlag(values, 'batch-size'));
   set('model', stringFlag(values, 'model'));
+  set('initFrom', stringFlag(values, 'init-from'));
   set('blocks', numberFlag(values, 'blocks'));
   set('channels', numberFlag(values, 'channels'));
   set('device', stringFlag(values, 'device'));
