@@ -101,7 +101,7 @@ export async function benchScale(repo: string): Promise<{ section: string; rows:
   // Streaming: rate and resident memory over time.
   const s = child(repo, { mode: 'stream', dir, batchSize: BATCH, batches: 30_000 }) as { samplesPerSecond: number; rssMiB: number[]; peakRssMiB: number; samples: number };
   rows.push({ name: 'streaming rate (augment all, default workers)', value: s.samplesPerSecond, unit: 'samples/s', note: `${s.samples.toLocaleString()} samples` });
-  rows.push({ name: 'RSS while streaming', value: range(s.rssMiB), unit: 'MiB', note: `11 samples over the run; peak (VmHWM) ${s.peakRssMiB.toFixed(0)} MiB, goal < 1024 and flat` });
+  rows.push({ name: 'RSS while streaming', value: range(s.rssMiB), unit: 'MiB', note: `sampled every tenth of the run: ${s.rssMiB.map((r) => r.toFixed(0)).join(', ')}; peak (VmHWM) ${s.peakRssMiB.toFixed(0)} MiB, goal < 1024 and flat` });
 
   // hextorch train, tiny, 20 mini-epochs: SIGKILL after 10, resumed, stopped after 20.
   const run = join(dataRoot, 'scale-run');

@@ -51,7 +51,7 @@ export async function importRecords(options: ImportOptions): Promise<ImportSumma
     valFraction: checkNumber('valFraction', optional(options.valFraction, 0.05), 0, 0.99),
     seed: checkInteger('seed', optional(options.seed, 1), 0),
   };
-  const zips = await extractZipInputs(request.inputs, (name) => format !== 'sgf' || /\.(sgf|txt)$/i.test(name));
+  const zips = await extractZipInputs(request.inputs, (name) => native().isRecordFile(format, name));
   try {
     const summary = await callNative(() => native().importRecords({ ...request, inputs: zips.inputs }, options.onProgress));
     for (const bad of summary.invalid) bad.file = zips.rename(bad.file);

@@ -221,6 +221,8 @@ export interface NativeAddon {
     onProgress?: (done: number, total: number) => void,
   ): Promise<NativeImportSummary>;
   generateDataset(options: Record<string, unknown>): Promise<NativeBuildSummary>;
+  /** Whether a file in an input directory or archive holds records of the format. */
+  isRecordFile(format: string, name: string): boolean;
   inspectDataset(options: { dir?: string; shard?: string; verify: boolean }): Promise<NativeInspection>;
   readPosition(options: { dir?: string; shard?: string; split: string; index: number }): NativePosition;
   createTrainer(options: NativeTrainerOptions): Promise<NativeTrainer>;

@@ -152,17 +152,21 @@ def main():
     iterator = iter(loader)
     for _ in range(3):
         step(*next(iterator))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(batches):
         step(*next(iterator))
     pipeline = batches * batch_size / (time.perf_counter() - start)
+    pipeline_cpu = batches * batch_size / (time.process_time() - cpu)
 
     fixed = next(iterator)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(batches):
         step(*fixed)
     compute = batches * batch_size / (time.perf_counter() - start)
-    print(json.dumps({"samplesPerSecond": pipeline, "computeSamplesPerSecond": compute, "torch": torch.__version__}))
+    compute_cpu = batches * batch_size / (time.process_time() - cpu)
+    print(json.dumps({"samplesPerSecond": pipeline, "computeSamplesPerSecond": compute,
+                      "samplesPerCpuSecond": pipeline_cpu, "computeSamplesPerCpuSecond": compute_cpu,
+                      "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -122,6 +122,14 @@ Napi::Value importRecords(const Napi::CallbackInfo& info) {
       });
 }
 
+// isRecordFile(format, name): whether an archive entry holds records of the format
+// (the rule input directories follow).
+Napi::Value isRecordFile(const Napi::CallbackInfo& info) {
+  auto format = hex::parseRecordFormat(info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "");
+  std::string name = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+  return Napi::Boolean::New(info.Env(), format && hex::isRecordFileName(*format, name));
+}
+
 // generateDataset({ games, boardSize, seed, out, valFraction })
 Napi::Value generateDataset(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -263,6 +271,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("generateDataset", Napi::Function::New(env, generateDataset, "generateDataset"));
   exports.Set("inspectDataset", Napi::Function::New(env, inspectDataset, "inspectDataset"));
   exports.Set("readPosition", Napi::Function::New(env, readPosition, "readPosition"));
+  exports.Set("isRecordFile", Napi::Function::New(env, isRecordFile, "isRecordFile"));
   registerExport(env, exports);
   return exports;
 }

@@ -60,7 +60,8 @@ Napi::Value exportGraph(const Napi::CallbackInfo& info) {
             a.Set(kind, value);
             attributes.Set(name, a);
           };
-          for (const auto& [name, value] : n.intAttributes) set(name, "int", Napi::Number::New(env, static_cast<double>(value)));
+          for (const auto& [name, value] : n.intAttributes)
+            set(name, "int", Napi::Number::New(env, static_cast<double>(value)));
           for (const auto& [name, value] : n.intListAttributes) set(name, "ints", intArray(env, value));
           for (const auto& [name, value] : n.floatAttributes) set(name, "float", Napi::Number::New(env, value));
           node.Set("attributes", attributes);

@@ -1,10 +1,11 @@
 // Little Golem SGF, one test per rule of HEX.md's section "Little Golem SGF".
+#include "hex/sgf.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
 
 #include "hex/board.h"
-#include "hex/sgf.h"
 
 using namespace hextorch::hex;
 
@@ -112,12 +113,13 @@ TEST(Sgf, SwappedGameReplaysToTheRecordedWinnersChain) {
   ASSERT_EQ(connectedInSiteGeometry(5, moves), 'W');
   SgfResult r = parse(game("SZ[5]RE[B]", moves));
   ASSERT_EQ(r.kind, SgfResult::Valid) << r.reason;
-  EXPECT_EQ(r.game.moves.size(), 10u);  // the swap is not a move
+  EXPECT_EQ(r.game.moves.size(), 10u);    // the swap is not a move
   EXPECT_EQ(r.game.winner, Player::Red);  // after the swap SGF W is Red
   EXPECT_TRUE(r.game.connected);
   // Replay our swap-free record: the final position's winning chain is the winner's.
   Board board(5);
-  for (size_t k = 0; k < r.game.moves.size(); ++k) board.place(r.game.moves[k], k % 2 == 0 ? Player::Blue : Player::Red);
+  for (size_t k = 0; k < r.game.moves.size(); ++k)
+    board.place(r.game.moves[k], k % 2 == 0 ? Player::Blue : Player::Red);
   EXPECT_TRUE(board.hasConnected(r.game.winner));
   EXPECT_FALSE(board.hasConnected(opponent(r.game.winner)));
   EXPECT_EQ(cells(r.game).front(), "a2");  // the first stone as written, now Blue
@@ -165,7 +167,8 @@ TEST(Sgf, AdjudicatedGamesAreKeptUnlessOnlyResignOrConnectionIsAsked) {
   EXPECT_EQ(kindOf(parse(adjudicated)), "valid");
   EXPECT_EQ(kindOf(parse(adjudicated, 0, true)), "adjudicated");
   EXPECT_EQ(kindOf(parse(game("SZ[5]RE[W]", {"aa", "bb", "resign"}), 0, true)), "valid");
-  EXPECT_EQ(kindOf(parse(game("SZ[5]RE[B]", {"ca", "aa", "cb", "ab", "cc", "ac", "cd", "ad", "ce"}), 0, true)), "valid");
+  EXPECT_EQ(kindOf(parse(game("SZ[5]RE[B]", {"ca", "aa", "cb", "ab", "cc", "ac", "cd", "ad", "ce"}), 0, true)),
+            "valid");
 }
 
 TEST(Sgf, MalformedGamesAreInvalidByName) {
@@ -184,8 +187,9 @@ TEST(Sgf, MalformedGamesAreInvalidByName) {
 }
 
 TEST(Sgf, ReaderSplitsManyGamesAndHonoursEscapedBrackets) {
-  std::string text = "(;FF[4]SZ[5]RE[B]C[a comment with \\] and ( and ) inside];W[aa];B[resign])\n\n"
-                     "(;FF[4]SZ[5]\nRE[W];W[bb]\n;B[cc];W[resign])\r\n junk\n(;SZ[5]";
+  std::string text =
+      "(;FF[4]SZ[5]RE[B]C[a comment with \\] and ( and ) inside];W[aa];B[resign])\n\n"
+      "(;FF[4]SZ[5]\nRE[W];W[bb]\n;B[cc];W[resign])\r\n junk\n(;SZ[5]";
   std::istringstream in(text);
   SgfReader reader(in, "test.sgf");
   std::string game;
@@ -216,4 +220,13 @@ TEST(Sgf, ReaderBoundsTheMemoryOfOneGame) {
     EXPECT_EQ(e.kind(), "too-long");
     EXPECT_NE(std::string(e.what()).find("big.sgf:1:"), std::string::npos) << e.what();
   }
+}
+
+TEST(Sgf, DirectoriesAndArchivesContributeTheirSgfAndTxtFiles) {
+  EXPECT_TRUE(isRecordFileName(RecordFormat::Sgf, "hex13-2019.sgf"));
+  EXPECT_TRUE(isRecordFileName(RecordFormat::Sgf, "HEX.SGF"));
+  EXPECT_TRUE(isRecordFileName(RecordFormat::Sgf, "games.txt"));
+  EXPECT_FALSE(isRecordFileName(RecordFormat::Sgf, "README.md"));
+  EXPECT_FALSE(isRecordFileName(RecordFormat::Sgf, "sgf"));
+  EXPECT_TRUE(isRecordFileName(RecordFormat::Moves, "raw_games.dat"));
 }

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -32,14 +31,6 @@ bool isDirectory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-bool endsWith(const std::string& s, const char* suffix) {
-  size_t n = std::char_traits<char>::length(suffix);
-  if (s.size() < n) return false;
-  for (size_t k = 0; k < n; ++k)
-    if (std::tolower(static_cast<unsigned char>(s[s.size() - n + k])) != suffix[k]) return false;
-  return true;
-}
-
 // Expands directories into their regular files, in name order (for SGF, the .sgf and
 // .txt files).
 std::vector<std::string> expandInputs(const std::vector<std::string>& inputs, hex::RecordFormat format) {
@@ -56,8 +47,7 @@ std::vector<std::string> expandInputs(const std::vector<std::string>& inputs, he
     std::vector<std::string> inside;
     while (dirent* entry = ::readdir(dir)) {
       std::string path = joinPath(input, entry->d_name);
-      bool wanted = format != hex::RecordFormat::Sgf || endsWith(path, ".sgf") || endsWith(path, ".txt");
-      if (entry->d_name[0] != '.' && wanted && !isDirectory(path)) inside.push_back(path);
+      if (entry->d_name[0] != '.' && hex::isRecordFileName(format, entry->d_name) && !isDirectory(path)) inside.push_back(path);
     }
     ::closedir(dir);
     if (inside.empty()) throw Error(ErrorCode::InvalidArgument, "directory " + input + " holds no record files");

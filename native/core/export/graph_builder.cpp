@@ -12,7 +12,8 @@ GraphBuilder::GraphBuilder(torch::nn::Module& root, int boardSize) {
 
 std::string GraphBuilder::weight(const torch::Tensor& t) {
   auto found = names_.find(t.unsafeGetTensorImpl());
-  if (found == names_.end()) throw Error(ErrorCode::Internal, "graph export: a tensor is not a parameter or buffer of the network");
+  if (found == names_.end())
+    throw Error(ErrorCode::Internal, "graph export: a tensor is not a parameter or buffer of the network");
   const std::string& name = found->second;
   if (!added_[name]) {
     added_[name] = true;
@@ -55,7 +56,8 @@ std::string GraphBuilder::conv(const torch::nn::Conv2dImpl& m, const std::string
 }
 
 std::string GraphBuilder::batchNorm(const torch::nn::BatchNorm2dImpl& m, const std::string& x) {
-  GraphNode& n = node("BatchNormalization", {x, weight(m.weight), weight(m.bias), weight(m.running_mean), weight(m.running_var)});
+  GraphNode& n =
+      node("BatchNormalization", {x, weight(m.weight), weight(m.bias), weight(m.running_mean), weight(m.running_var)});
   n.floatAttributes = {{"epsilon", static_cast<float>(m.options.eps())}};
   return last();
 }

@@ -36,8 +36,10 @@ void readArchive(torch::serialize::InputArchive& archive, const std::string& pre
   for (const std::string& key : archive.keys()) {
     torch::Tensor t;
     torch::serialize::InputArchive child;
-    if (archive.try_read(key, t)) out[prefix + key] = t;
-    else if (archive.try_read(key, child)) readArchive(child, prefix + key + ".", out);
+    if (archive.try_read(key, t))
+      out[prefix + key] = t;
+    else if (archive.try_read(key, child))
+      readArchive(child, prefix + key + ".", out);
   }
 }
 
@@ -109,12 +111,14 @@ void loadWeights(model::NetworkImpl& net, const std::string& path) {
   for (const auto& [name, tensor] : named) {
     known[name] = true;
     auto found = file.find(name);
-    if (found == file.end()) differences.push_back(name + ": missing from the file (model " + shapeText(tensor) + ")");
+    if (found == file.end())
+      differences.push_back(name + ": missing from the file (model " + shapeText(tensor) + ")");
     else if (!found->second.sizes().equals(tensor.sizes()))
       differences.push_back(name + ": file " + shapeText(found->second) + ", model " + shapeText(tensor));
   }
   for (const auto& [name, tensor] : file)
-    if (!known.count(name)) differences.push_back(name + ": in the file " + shapeText(tensor) + " but not in the model");
+    if (!known.count(name))
+      differences.push_back(name + ": in the file " + shapeText(tensor) + " but not in the model");
   if (!differences.empty()) {
     std::string message = "weights in " + path + " do not fit the model (" + std::to_string(differences.size()) +
                           " tensor" + (differences.size() > 1 ? "s differ" : " differs") + "; first:";

@@ -1,5 +1,7 @@
 #include "hex/records.h"
 
+#include <cctype>
+
 #include "util/error.h"
 
 namespace hextorch::hex {
@@ -142,6 +144,17 @@ const char* recordFormatName(RecordFormat format) {
     case RecordFormat::Sgf: return "sgf";
   }
   return "?";
+}
+
+bool isRecordFileName(RecordFormat format, std::string_view name) {
+  if (format != RecordFormat::Sgf) return true;
+  auto endsWith = [&](std::string_view suffix) {
+    if (name.size() < suffix.size()) return false;
+    for (size_t k = 0; k < suffix.size(); ++k)
+      if (std::tolower(static_cast<unsigned char>(name[name.size() - suffix.size() + k])) != suffix[k]) return false;
+    return true;
+  };
+  return endsWith(".sgf") || endsWith(".txt");
 }
 
 LineResult parseRecordLine(RecordFormat format, std::string_view line, int size) {

@@ -14,6 +14,9 @@ namespace hextorch::hex {
 enum class RecordFormat { Trmph, Moves, Sgf };  // Sgf: games are read by hex/sgf.h, not by line
 std::optional<RecordFormat> parseRecordFormat(std::string_view name);
 const char* recordFormatName(RecordFormat format);
+// Whether a file found in an input directory (or archive) holds records of `format`:
+// for SGF the .sgf and .txt files, for the line formats every file.
+bool isRecordFileName(RecordFormat format, std::string_view name);
 
 struct Game {
   int size = 0;

@@ -58,8 +58,10 @@ std::vector<Node> parseNodes(std::string_view text) {
     if (i >= text.size()) throw SyntaxError{"truncated", "the game ends before its closing ')'"};
     char c = text[i];
     if (c == ')') break;
-    if (c == '(') throw SyntaxError{"variations", "the game has variations (nested '('); only a main line can be imported"};
-    if (c != ';') throw SyntaxError{"syntax", "unexpected '" + printable(text.substr(i, 1)) + "' where a node ';' was expected"};
+    if (c == '(')
+      throw SyntaxError{"variations", "the game has variations (nested '('); only a main line can be imported"};
+    if (c != ';')
+      throw SyntaxError{"syntax", "unexpected '" + printable(text.substr(i, 1)) + "' where a node ';' was expected"};
     ++i;
     Node node;
     for (;;) {
@@ -121,7 +123,8 @@ SgfResult parseSgfGame(std::string_view text, const SgfOptions& options) {
     int found = 0;
     for (const auto& p : node) {
       if (p.name != "W" && p.name != "B") continue;
-      if (++found > 1 || p.values.size() != 1) return result(SgfResult::Invalid, "syntax", "a node holds more than one move");
+      if (++found > 1 || p.values.size() != 1)
+        return result(SgfResult::Invalid, "syntax", "a node holds more than one move");
       moves.push_back({p.name[0], p.values.front()});
     }
   }
@@ -134,18 +137,22 @@ SgfResult parseSgfGame(std::string_view text, const SgfOptions& options) {
   const std::string* sz = property(root, "SZ");
   if (!sz) return finish(result(SgfResult::Invalid, "board-size", "the board size SZ is missing"));
   int size = 0;
-  if (sz->empty() || sz->size() > 3) return finish(result(SgfResult::Invalid, "board-size", "SZ[" + printable(*sz) + "] is not a board size"));
+  if (sz->empty() || sz->size() > 3)
+    return finish(result(SgfResult::Invalid, "board-size", "SZ[" + printable(*sz) + "] is not a board size"));
   for (char c : *sz) {
-    if (c < '0' || c > '9') return finish(result(SgfResult::Invalid, "board-size", "SZ[" + printable(*sz) + "] is not a board size"));
+    if (c < '0' || c > '9')
+      return finish(result(SgfResult::Invalid, "board-size", "SZ[" + printable(*sz) + "] is not a board size"));
     size = size * 10 + (c - '0');
   }
   if (!isValidSize(size)) {
-    return finish(result(SgfResult::Skipped, "board-size", "board size " + std::to_string(size) + " is out of range (" +
-                                                               std::to_string(kMinSize) + " to " + std::to_string(kMaxSize) + ")"));
+    return finish(result(SgfResult::Skipped, "board-size",
+                         "board size " + std::to_string(size) + " is out of range (" + std::to_string(kMinSize) +
+                             " to " + std::to_string(kMaxSize) + ")"));
   }
   if (options.size != 0 && size != options.size) {
-    return finish(result(SgfResult::Skipped, "board-size", "board size " + std::to_string(size) + " differs from the size " +
-                                                               std::to_string(options.size) + " of this import"));
+    return finish(result(SgfResult::Skipped, "board-size",
+                         "board size " + std::to_string(size) + " differs from the size " +
+                             std::to_string(options.size) + " of this import"));
   }
 
   int stones = 0;
@@ -160,15 +167,19 @@ SgfResult parseSgfGame(std::string_view text, const SgfOptions& options) {
     const Move& m = moves[k];
     char expected = k % 2 == 0 ? 'W' : 'B';
     if (m.colour != expected && m.value != "resign") {  // a player may resign out of turn
-      return finish(result(SgfResult::Invalid, "turn-order", "move " + std::to_string(k + 1) + " is " + m.colour + "[" +
-                                                                 printable(m.value) + "] but it is " + expected + "'s turn"));
+      return finish(result(SgfResult::Invalid, "turn-order",
+                           "move " + std::to_string(k + 1) + " is " + m.colour + "[" + printable(m.value) +
+                               "] but it is " + expected + "'s turn"));
     }
     if (m.value == "swap") {
-      if (k != 1) return finish(result(SgfResult::Invalid, "swap-position", "swap at move " + std::to_string(k + 1) + "; it may only be the second move"));
+      if (k != 1)
+        return finish(result(SgfResult::Invalid, "swap-position",
+                             "swap at move " + std::to_string(k + 1) + "; it may only be the second move"));
       swapped = true;
     } else if (m.value == "resign") {
       if (k + 1 != moves.size()) {
-        return finish(result(SgfResult::Invalid, "resign-not-last", "resign at move " + std::to_string(k + 1) + " is not the last node"));
+        return finish(result(SgfResult::Invalid, "resign-not-last",
+                             "resign at move " + std::to_string(k + 1) + " is not the last node"));
       }
       resigned = true;
       resigner = m.colour;
@@ -188,8 +199,9 @@ SgfResult parseSgfGame(std::string_view text, const SgfOptions& options) {
     return finish(result(SgfResult::Skipped, "unfinished", "the game has no result RE (unfinished)"));
   }
   if (resigned && resigner != loser) {
-    return finish(result(SgfResult::Invalid, "winner-contradicts-resign",
-                         std::string("RE[") + loser + "] names " + loser + " as the loser but " + resigner + " resigned"));
+    return finish(
+        result(SgfResult::Invalid, "winner-contradicts-resign",
+               std::string("RE[") + loser + "] names " + loser + " as the loser but " + resigner + " resigned"));
   }
 
   // Cells: first letter the column, second the row. After a swap every later move is
@@ -200,13 +212,15 @@ SgfResult parseSgfGame(std::string_view text, const SgfOptions& options) {
     const std::string& v = moves[k].value;
     if (v == "swap" || v == "resign") continue;
     if (v.size() != 2 || v[0] < 'a' || v[0] > 'z' || v[1] < 'a' || v[1] > 'z') {
-      return finish(result(SgfResult::Invalid, "syntax", "move " + std::to_string(k + 1) + " " + moves[k].colour + "[" +
-                                                             printable(v) + "] is not a cell (two letters a..)"));
+      return finish(result(SgfResult::Invalid, "syntax",
+                           "move " + std::to_string(k + 1) + " " + moves[k].colour + "[" + printable(v) +
+                               "] is not a cell (two letters a..)"));
     }
     int first = v[0] - 'a', second = v[1] - 'a';
     if (first >= size || second >= size) {
-      return finish(result(SgfResult::Invalid, "off-board", "move " + std::to_string(k + 1) + " " + moves[k].colour + "[" + v +
-                                                                "] is off the " + std::to_string(size) + "x" + std::to_string(size) + " board"));
+      return finish(result(SgfResult::Invalid, "off-board",
+                           "move " + std::to_string(k + 1) + " " + moves[k].colour + "[" + v + "] is off the " +
+                               std::to_string(size) + "x" + std::to_string(size) + " board"));
     }
     bool transpose = swapped && k > 0;
     int column = transpose ? second : first;
@@ -226,7 +240,8 @@ SgfResult parseSgfGame(std::string_view text, const SgfOptions& options) {
     return finish(result(SgfResult::Invalid, e.kind(), why));
   }
   if (options.onlyResignOrConnection && !resigned && !game.connected) {
-    return finish(result(SgfResult::Skipped, "adjudicated", "the game ended neither by resignation nor by a connection"));
+    return finish(
+        result(SgfResult::Skipped, "adjudicated", "the game ended neither by resignation nor by a connection"));
   }
   SgfResult r;
   r.kind = SgfResult::Valid;
@@ -277,13 +292,17 @@ bool SgfReader::next(std::string& text, uint64_t& line) {
     if (c == -1) return true;  // truncated: the parser names it
     text.push_back(static_cast<char>(c));
     if (text.size() > kMaxGameBytes) {
-      throw InvalidRecordError("too-long", name_ + ":" + std::to_string(line) + ": the game starting here is longer than " +
-                                               std::to_string(kMaxGameBytes >> 20) + " MiB (an unterminated value?); nothing was written");
+      throw InvalidRecordError(
+          "too-long", name_ + ":" + std::to_string(line) + ": the game starting here is longer than " +
+                          std::to_string(kMaxGameBytes >> 20) + " MiB (an unterminated value?); nothing was written");
     }
     if (inValue) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == ']') inValue = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == ']')
+        inValue = false;
     } else if (c == '[') {
       inValue = true;
     } else if (c == '(') {

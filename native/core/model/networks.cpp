@@ -24,11 +24,13 @@ struct BasicBlockImpl : nn::Module {
       projectionBn = register_module("projection_bn", nn::BatchNorm2d(out));
     }
   }
+  // In place where autograd allows it (batch norm's backward needs its input, not its
+  // output): two activation-sized allocations and passes fewer per block.
   torch::Tensor forward(torch::Tensor x) {
-    auto y = torch::relu(norm(bn1, conv1(x)));
+    auto y = norm(bn1, conv1(x)).relu_();
     y = norm(bn2, conv2(y));
-    auto skip = projection ? norm(projectionBn, projection(x)) : x;
-    return torch::relu(y + skip);
+    y.add_(projection ? norm(projectionBn, projection(x)) : x);
+    return torch::relu_(y);
   }
   std::string describe(interop::GraphBuilder& g, const std::string& x) {
     auto y = g.relu(g.batchNorm(*bn1, g.conv(*conv1, x)));
@@ -55,7 +57,7 @@ struct ValueHeadImpl : nn::Module {
         dropout(register_module("dropout", nn::Dropout(dropout))),
         fc2(register_module("fc2", nn::Linear(hidden, 1))) {}
   torch::Tensor forward(torch::Tensor x) {
-    auto v = torch::relu(norm(bn, conv1(x))).mean({2, 3});
+    auto v = norm(bn, conv1(x)).relu_().mean({2, 3});
     return torch::tanh(fc2(dropout(torch::relu(fc1(v))))).squeeze(1);
   }
   std::string describe(interop::GraphBuilder& g, const std::string& x) {
@@ -91,7 +93,7 @@ struct SnowflakeImpl : NetworkImpl {
     valueHead = register_module("value_head", ValueHead(512, 256, c.dropout));
   }
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x) override {
-    x = torch::relu(norm(stemBn, stem(x)));
+    x = norm(stemBn, stem(x)).relu_();
     x = blocks->forward(x);
     auto policy = policyFc(policyDropout(x.mean({2, 3})));
     return {policy, valueHead(x)};
@@ -126,9 +128,9 @@ struct ResidualTowerImpl : NetworkImpl {
     valueHead = register_module("value_head", ValueHead(width, 128, c.dropout));
   }
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x) override {
-    x = torch::relu(norm(stemBn, stem(x)));
+    x = norm(stemBn, stem(x)).relu_();
     x = blocks->forward(x);
-    auto policy = policyOut(torch::relu(norm(policyBn, policyConv(x)))).flatten(1);
+    auto policy = policyOut(norm(policyBn, policyConv(x)).relu_()).flatten(1);
     return {policy, valueHead(x)};
   }
   void describe(interop::GraphBuilder& g) override {
@@ -175,6 +177,21 @@ std::shared_ptr<NetworkImpl> makeNetwork(const ModelConfig& config) {
   }
   initialise(*net);
   return net;
+}
+
+bool useChannelsLast(const ModelConfig& config, const std::string& option, bool cuda, bool bf16) {
+  if (option == "channels-last") return true;
+  if (option == "contiguous") return false;
+  if (option != "auto") {
+    throw Error(ErrorCode::InvalidArgument, "memory format '" + option + "' is not one of auto, channels-last, contiguous");
+  }
+  // Channels-last on every device and network: oneDNN (CPU, fp32 and bf16, AVX-512 and
+  // AMX alike) and cuDNN run NHWC natively, while NCHW costs a layout reorder around
+  // every convolution. Measured on AMD EPYC with AVX-512 (CPU time per sample, process
+  // CPU clock, LibTorch 1.13): tiny 1.37x (fp32) and 1.1x (bf16), resnet 6x96 1.11x and
+  // 1.07x, snowflake 1.04x and 1.02x over NCHW.
+  (void)config, (void)cuda, (void)bf16;
+  return true;
 }
 
 }  // namespace hextorch::model

@@ -17,5 +17,8 @@ struct Info {
 
 Info collectInfo();
 void setThreads(int threads);
+// Keeps freed blocks in the process instead of returning them to the system after every
+// training step (see info.cpp). Idempotent.
+void keepFreedMemory();
 
 }  // namespace hextorch::runtime

@@ -4,6 +4,10 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#include <sstream>
+#include <string>
+#include <type_traits>
+
 namespace hextorch::compat {
 
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
@@ -42,5 +46,19 @@ class AutocastScope {
  private:
   bool cuda_, enabled_;
 };
+
+// torch::optim keys its per-parameter state by the parameter's TensorImpl: printed as a
+// string up to 1.13, the pointer itself from 2.0.
+template <typename StateMap>
+typename StateMap::key_type optimizerStateKey(const StateMap&, const at::Tensor& p) {
+  using Key = typename StateMap::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream text;
+    text << p.unsafeGetTensorImpl();
+    return text.str();
+  } else {
+    return static_cast<Key>(p.unsafeGetTensorImpl());
+  }
+}
 
 }  // namespace hextorch::compat

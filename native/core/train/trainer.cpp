@@ -12,6 +12,7 @@
 #include "export/weights.h"
 #include "model/networks.h"
 #include "runtime/info.h"
+#include "train/fused_optim.h"
 #include "train/torch_compat.h"
 #include "util/crc32c.h"
 #include "util/error.h"
@@ -73,6 +74,7 @@ struct Trainer::Impl {
   torch::Device device{torch::kCPU};
   bool cuda = false;
   bool bf16 = false;
+  bool channelsLast = false;
   std::shared_ptr<model::NetworkImpl> net;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::vector<double> baseLearningRates;
@@ -154,8 +156,8 @@ struct Trainer::Impl {
     auto planes = torch::from_blob(const_cast<float*>(b.planes.data()), {b.size, 3, n, n}, torch::kFloat32);
     auto policy = torch::from_blob(const_cast<int64_t*>(b.policy.data()), {b.size}, torch::kInt64);
     auto value = torch::from_blob(const_cast<float*>(b.value.data()), {b.size}, torch::kFloat32);
-    if (!cuda) return {planes.contiguous(at::MemoryFormat::ChannelsLast), policy, value};
-    return {planes.pin_memory().to(device, /*non_blocking=*/true).contiguous(at::MemoryFormat::ChannelsLast),
+    if (!cuda) return {planes.contiguous(layout()), policy, value};
+    return {planes.pin_memory().to(device, /*non_blocking=*/true).contiguous(layout()),
             policy.pin_memory().to(device, true), value.pin_memory().to(device, true)};
   }
 
@@ -195,17 +197,137 @@ struct Trainer::Impl {
     sums.add_(values);
   }
 
-  void clipGradients() {
-    if (options.gradientClip <= 0) return;
-    // Without .item(): the clip factor stays on the device, so CUDA steps never sync.
+  at::MemoryFormat layout() const { return channelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous; }
+
+  // Gradients start undefined each step, so backward hands its gradient buffers over
+  // instead of adding them into zeroed ones (two passes fewer per parameter).
+  void clearGradients() {
+    for (auto& p : parameters) p.mutable_grad().reset();
+  }
+
+  // Clipping to the global gradient norm. CPU: returns the factor, which the fused
+  // optimiser step applies as it reads each gradient (no pass of its own). CUDA: scales
+  // the gradients in place without .item(), so steps never wait for the host; returns 1.
+  float clipGradients() {
+    if (options.gradientClip <= 0) return 1.0f;
+    if (!cuda) {
+      double squares = 0;
+      for (auto& p : parameters) {
+        if (!p.grad().defined()) continue;
+        auto g = denseLike(p.grad(), p);
+        squares += fused::sumOfSquares(g.data_ptr<float>(), g.numel());
+      }
+      double factor = options.gradientClip / (std::sqrt(squares) + 1e-6);
+      return factor < 1.0 ? static_cast<float>(factor) : 1.0f;
+    }
     std::vector<torch::Tensor> norms;
     for (auto& p : parameters)
       if (p.grad().defined()) norms.push_back(p.grad().norm(2));
-    if (norms.empty()) return;
+    if (norms.empty()) return 1.0f;
     auto total = torch::stack(norms).norm(2);
     auto factor = (options.gradientClip / (total + 1e-6)).clamp_max(1.0);
     for (auto& p : parameters)
       if (p.grad().defined()) p.grad().mul_(factor);
+    return 1.0f;
+  }
+
+  // `t` with exactly the strides of `like` (a dense parameter): the fused kernels walk
+  // parameter, gradient and state in one storage order.
+  static torch::Tensor denseLike(const torch::Tensor& t, const torch::Tensor& like) {
+    if (t.strides() == like.strides() && t.is_non_overlapping_and_dense() && t.scalar_type() == torch::kFloat32) return t;
+    return torch::empty_like(like, at::MemoryFormat::Preserve).copy_(t);
+  }
+
+  // The optimiser step. CPU: one fused pass per parameter over the state torch::optim
+  // keeps (so checkpoints keep its format). CUDA: LibTorch's own step.
+  void optimizerStep(float gradScale) {
+    if (cuda) {
+      optimizer->step();
+      return;
+    }
+    auto& state = optimizer->state();
+    const bool isSgd = options.optimizer == "sgd";
+    const bool decoupled = options.optimizer == "adamw";
+    for (auto& group : optimizer->param_groups()) {
+      for (auto& p : group.params()) {
+        if (!p.grad().defined()) continue;
+        TORCH_CHECK(p.scalar_type() == torch::kFloat32 && p.is_non_overlapping_and_dense(), "parameters must be dense float32");
+        torch::Tensor g = denseLike(p.grad(), p);
+        auto key = compat::optimizerStateKey(state, p);
+        auto found = state.find(key);
+        float* data = p.data_ptr<float>();
+        if (isSgd) {
+          const auto& o = static_cast<const torch::optim::SGDOptions&>(group.options());
+          TORCH_CHECK(!o.nesterov(), "nesterov momentum has no fused step");
+          fused::SgdStep step;
+          step.lr = o.lr();
+          step.momentum = static_cast<float>(o.momentum());
+          step.dampening = static_cast<float>(o.dampening());
+          step.weightDecay = static_cast<float>(o.weight_decay());
+          step.gradScale = gradScale;
+          float* buffer = nullptr;
+          if (o.momentum() != 0) {
+            if (found == state.end()) {
+              auto fresh = std::make_unique<torch::optim::SGDParamState>();
+              fresh->momentum_buffer(torch::empty_like(p, at::MemoryFormat::Preserve));
+              found = state.emplace(key, std::move(fresh)).first;
+              step.firstStep = true;
+            }
+            auto& s = static_cast<torch::optim::SGDParamState&>(*found->second);
+            s.momentum_buffer(denseLike(s.momentum_buffer(), p));
+            buffer = s.momentum_buffer().data_ptr<float>();
+          }
+          fused::sgd(data, g.data_ptr<float>(), buffer, p.numel(), step);
+          continue;
+        }
+        fused::AdamStep step;
+        double lr, wd, eps;
+        std::tuple<double, double> betas;
+        bool amsgrad;
+        if (decoupled) {
+          const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
+          lr = o.lr(), wd = o.weight_decay(), eps = o.eps(), betas = o.betas(), amsgrad = o.amsgrad();
+        } else {
+          const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
+          lr = o.lr(), wd = o.weight_decay(), eps = o.eps(), betas = o.betas(), amsgrad = o.amsgrad();
+        }
+        TORCH_CHECK(!amsgrad, "amsgrad has no fused step");
+        if (found == state.end()) {
+          std::unique_ptr<torch::optim::OptimizerParamState> fresh;
+          auto m0 = torch::zeros_like(p, at::MemoryFormat::Preserve), v0 = torch::zeros_like(p, at::MemoryFormat::Preserve);
+          if (decoupled) {
+            auto a = std::make_unique<torch::optim::AdamWParamState>();
+            a->step(0), a->exp_avg(m0), a->exp_avg_sq(v0);
+            fresh = std::move(a);
+          } else {
+            auto a = std::make_unique<torch::optim::AdamParamState>();
+            a->step(0), a->exp_avg(m0), a->exp_avg_sq(v0);
+            fresh = std::move(a);
+          }
+          found = state.emplace(key, std::move(fresh)).first;
+        }
+        float *m, *v;
+        if (decoupled) {
+          auto& s = static_cast<torch::optim::AdamWParamState&>(*found->second);
+          s.step(s.step() + 1), step.step = s.step();
+          s.exp_avg(denseLike(s.exp_avg(), p)), s.exp_avg_sq(denseLike(s.exp_avg_sq(), p));
+          m = s.exp_avg().data_ptr<float>(), v = s.exp_avg_sq().data_ptr<float>();
+        } else {
+          auto& s = static_cast<torch::optim::AdamParamState&>(*found->second);
+          s.step(s.step() + 1), step.step = s.step();
+          s.exp_avg(denseLike(s.exp_avg(), p)), s.exp_avg_sq(denseLike(s.exp_avg_sq(), p));
+          m = s.exp_avg().data_ptr<float>(), v = s.exp_avg_sq().data_ptr<float>();
+        }
+        step.lr = lr;
+        step.beta1 = static_cast<float>(std::get<0>(betas));
+        step.beta2 = static_cast<float>(std::get<1>(betas));
+        step.eps = static_cast<float>(eps);
+        step.weightDecay = static_cast<float>(wd);
+        step.decoupled = decoupled;
+        step.gradScale = gradScale;
+        fused::adam(data, g.data_ptr<float>(), m, v, p.numel(), step);
+      }
+    }
   }
 
   MetricSums read(torch::Tensor& sums, int64_t& samplesSeen, int64_t& batches, bool includeNonFinite) {
@@ -243,15 +365,16 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
     int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     runtime::setThreads(threads);
     if (m.cuda) at::globalContext().setBenchmarkCuDNN(true);
+    else runtime::keepFreedMemory();
 
     torch::manual_seed(mixKeys(options.seed, 0x494E4954ULL));
     m.net = model::makeNetwork(modelConfig(options));
     if (!options.initFrom.empty()) interop::loadWeights(*m.net, options.initFrom);
     m.net->to(m.device);
-    // Channels-last convolution weights and inputs: oneDNN/cuDNN then skip a layout
-    // reorder around every convolution (measured on CPU: snowflake 1.24x, tiny 1.05x).
-    for (auto& p : m.net->parameters())
-      if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+    m.channelsLast = model::useChannelsLast(modelConfig(options), options.memoryFormat, m.cuda, m.bf16);
+    if (m.channelsLast)
+      for (auto& p : m.net->parameters())
+        if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
     m.parameters = m.net->parameters();
     m.makeOptimizer();
     if (options.communicator) {
@@ -307,12 +430,12 @@ void Trainer::trainStep(const data::Batch& batch) {
       m.nonFiniteStep = torch::where(m.nonFiniteStep.ge(0) | o.loss.isfinite(), m.nonFiniteStep,
                                      torch::full({}, m.step, m.nonFiniteStep.options()));
     }
-    m.optimizer->zero_grad();
+    m.clearGradients();
     if (m.dataParallel) m.dataParallel->beforeBackward();
     o.loss.backward();
     if (m.dataParallel) m.dataParallel->afterBackward();  // gradients averaged over the ranks
-    m.clipGradients();
-    m.optimizer->step();
+    float gradScale = m.clipGradients();
+    m.optimizerStep(gradScale);
     torch::NoGradGuard noGrad;
     m.accumulate(m.trainSums, o);
   });
@@ -380,7 +503,7 @@ Prediction Trainer::predict(const float* planes, int count) {
     m.net->eval();
     auto input = torch::from_blob(const_cast<float*>(planes), {count, 3, n, n}, torch::kFloat32)
                      .to(m.device)
-                     .contiguous(at::MemoryFormat::ChannelsLast);
+                     .contiguous(m.layout());
     torch::Tensor logits, v;
     {
       compat::AutocastScope autocast(m.cuda, m.bf16);
@@ -464,6 +587,7 @@ const TrainerOptions& Trainer::options() const { return impl_->options; }
 
 std::string Trainer::deviceName() const { return impl_->device.str(); }
 std::string Trainer::precision() const { return impl_->bf16 ? "bf16" : "fp32"; }
+std::string Trainer::memoryFormat() const { return impl_->channelsLast ? "channels-last" : "contiguous"; }
 
 int64_t Trainer::parameterCount() const {
   int64_t total = 0;

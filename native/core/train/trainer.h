@@ -35,6 +35,8 @@ struct TrainerOptions {
   std::string device = "auto";     // auto | cpu | cuda | cuda:N
   std::string precision = "auto";  // auto | fp32 | bf16
   int threads = 0;                 // CPU intra-op threads; 0: the cores available
+  // Activation and convolution weight layout: auto | channels-last | contiguous (NCHW).
+  std::string memoryFormat = "auto";
 
   std::string optimizer = "adam";  // adam | adamw | sgd
   double learningRate = 1e-3;
@@ -105,6 +107,8 @@ class Trainer {
   const TrainerOptions& options() const;
   std::string deviceName() const;
   std::string precision() const;
+  // The layout in use: "channels-last" or "contiguous".
+  std::string memoryFormat() const;
   int64_t parameterCount() const;
   // Hex digest of every parameter and buffer: equal digests mean identical weights.
   std::string weightsDigest() const;

@@ -1,0 +1,109 @@
+// sqrt in the loops must vectorise: no errno to set (the arguments are never negative).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-math-errno")
+#endif
+#include "train/fused_optim.h"
+
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <vector>
+
+namespace hextorch::train::fused {
+namespace {
+
+// Elements per parallel task: large enough that scheduling costs nothing, small enough
+// that two cores share a 50k-parameter layer.
+constexpr int64_t kGrain = 16384;
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define HEXTORCH_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HEXTORCH_CLONES
+#endif
+
+HEXTORCH_CLONES
+void adamRange(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n,
+               float scale, float wd, float decay, float b1, float c1, float b2, float c2, float invRootBc2, float eps,
+               float negStepSize) {
+  for (int64_t i = 0; i < n; ++i) {
+    float pi = p[i] * decay;
+    float gi = g[i] * scale + wd * pi;
+    float mi = m[i] * b1 + c1 * gi;
+    float vi = v[i] * b2 + c2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = pi + negStepSize * (mi / (std::sqrt(vi) * invRootBc2 + eps));
+  }
+}
+
+HEXTORCH_CLONES
+void sgdRange(float* __restrict p, const float* __restrict g, float* __restrict buf, int64_t n, float scale, float wd,
+              float momentum, float c, bool first, float negLr) {
+  if (!buf) {
+    for (int64_t i = 0; i < n; ++i) p[i] += negLr * (g[i] * scale + wd * p[i]);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    float d = g[i] * scale + wd * p[i];
+    float b = first ? d : buf[i] * momentum + c * d;
+    buf[i] = b;
+    p[i] += negLr * b;
+  }
+}
+
+HEXTORCH_CLONES
+double squares(const float* __restrict x, int64_t n) {
+  // Eight float lanes summed in double per block keep the error small and vectorise.
+  double total = 0;
+  for (int64_t i = 0; i < n; i += 256) {
+    int64_t end = std::min(n, i + 256);
+    float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t j = i;
+    for (; j + 8 <= end; j += 8)
+      for (int k = 0; k < 8; ++k) lanes[k] += x[j + k] * x[j + k];
+    double block = 0;
+    for (int k = 0; k < 8; ++k) block += lanes[k];
+    for (; j < end; ++j) block += static_cast<double>(x[j]) * x[j];
+    total += block;
+  }
+  return total;
+}
+
+}  // namespace
+
+void adam(float* p, const float* g, float* m, float* v, int64_t n, const AdamStep& s) {
+  const double bc1 = 1 - std::pow(static_cast<double>(s.beta1), static_cast<double>(s.step));
+  const double bc2 = 1 - std::pow(static_cast<double>(s.beta2), static_cast<double>(s.step));
+  const float decay = s.decoupled ? static_cast<float>(1.0 - s.lr * s.weightDecay) : 1.0f;
+  const float wd = s.decoupled ? 0.0f : s.weightDecay;
+  const float invRootBc2 = static_cast<float>(1.0 / std::sqrt(bc2));
+  const float negStepSize = static_cast<float>(-s.lr / bc1);
+  at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+    adamRange(p + begin, g + begin, m + begin, v + begin, end - begin, s.gradScale, wd, decay, s.beta1, 1 - s.beta1,
+              s.beta2, 1 - s.beta2, invRootBc2, s.eps, negStepSize);
+  });
+}
+
+void sgd(float* p, const float* g, float* buffer, int64_t n, const SgdStep& s) {
+  at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
+    sgdRange(p + begin, g + begin, buffer ? buffer + begin : nullptr, end - begin, s.gradScale, s.weightDecay,
+             s.momentum, 1 - s.dampening, s.firstStep, static_cast<float>(-s.lr));
+  });
+}
+
+double sumOfSquares(const float* x, int64_t n) {
+  const int64_t chunks = (n + kGrain - 1) / kGrain;
+  std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      int64_t first = c * kGrain;
+      partial[c] = squares(x + first, std::min(kGrain, n - first));
+    }
+  });
+  double total = 0;
+  for (double v : partial) total += v;
+  return total;
+}
+
+}  // namespace hextorch::train::fused

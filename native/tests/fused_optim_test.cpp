@@ -1,0 +1,73 @@
+// The fused CPU optimiser steps against torch::optim's own, step by step.
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "train/fused_optim.h"
+
+using namespace hextorch::train;
+
+namespace {
+
+// Five steps of torch::optim and of the fused kernel from the same parameter and
+// gradients (one of them with a clipping factor); the parameters must agree to float
+// rounding.
+template <typename MakeOptimizer, typename FusedStep>
+void compare(MakeOptimizer makeOptimizer, FusedStep fusedStep) {
+  torch::manual_seed(3);
+  const int64_t n = 70001;  // several parallel chunks and a ragged tail
+  auto reference = torch::randn({n}).requires_grad_(true);
+  auto fusedParam = reference.detach().clone();
+  auto optimizer = makeOptimizer(reference);
+  std::vector<float> state1(n, 0.0f), state2(n, 0.0f);
+  for (int step = 1; step <= 5; ++step) {
+    auto grad = torch::randn({n}) * (step == 3 ? 10.0 : 1.0);
+    float scale = step == 3 ? 0.25f : 1.0f;
+    reference.mutable_grad() = grad * scale;
+    optimizer->step();
+    fusedStep(fusedParam.data_ptr<float>(), grad.data_ptr<float>(), state1.data(), state2.data(), n, step, scale);
+    EXPECT_TRUE(torch::allclose(reference.detach(), fusedParam, 1e-5, 1e-6)) << "step " << step;
+  }
+  EXPECT_FALSE(torch::equal(reference.detach(), torch::zeros({n})));
+}
+
+}  // namespace
+
+TEST(FusedOptimizer, AdamMatchesTorchOptim) {
+  compare([](torch::Tensor p) { return std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{p}, torch::optim::AdamOptions(1e-2).weight_decay(1e-2)); },
+          [](float* p, const float* g, float* m, float* v, int64_t n, int step, float scale) {
+            fused::AdamStep s;
+            s.lr = 1e-2, s.weightDecay = 1e-2f, s.step = step, s.gradScale = scale;
+            fused::adam(p, g, m, v, n, s);
+          });
+}
+
+TEST(FusedOptimizer, AdamWMatchesTorchOptim) {
+  compare([](torch::Tensor p) { return std::make_unique<torch::optim::AdamW>(std::vector<torch::Tensor>{p}, torch::optim::AdamWOptions(1e-2).weight_decay(0.1)); },
+          [](float* p, const float* g, float* m, float* v, int64_t n, int step, float scale) {
+            fused::AdamStep s;
+            s.lr = 1e-2, s.weightDecay = 0.1f, s.decoupled = true, s.step = step, s.gradScale = scale;
+            fused::adam(p, g, m, v, n, s);
+          });
+}
+
+TEST(FusedOptimizer, SgdWithMomentumMatchesTorchOptim) {
+  compare([](torch::Tensor p) { return std::make_unique<torch::optim::SGD>(std::vector<torch::Tensor>{p}, torch::optim::SGDOptions(0.05).momentum(0.9).weight_decay(1e-3)); },
+          [](float* p, const float* g, float* buffer, float*, int64_t n, int step, float scale) {
+            fused::SgdStep s;
+            s.lr = 0.05, s.momentum = 0.9f, s.weightDecay = 1e-3f, s.firstStep = step == 1, s.gradScale = scale;
+            fused::sgd(p, g, buffer, n, s);
+          });
+}
+
+TEST(FusedOptimizer, SumOfSquaresMatchesTheNormAndIgnoresThreadCount) {
+  torch::manual_seed(4);
+  auto x = torch::randn({123457});
+  double a = fused::sumOfSquares(x.data_ptr<float>(), x.numel());
+  EXPECT_NEAR(std::sqrt(a), x.norm().item<double>(), 1e-3);
+  int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  double b = fused::sumOfSquares(x.data_ptr<float>(), x.numel());
+  at::set_num_threads(threads);
+  EXPECT_EQ(a, b);
+}
