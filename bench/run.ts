@@ -2,7 +2,7 @@
  * npm run bench: every figure the issues ask for, each measured side by side with its
  * reference in the same run. Prints a table per section and writes bench-results.json.
  *
- *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,distributed] [--quick]
+ *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,play,distributed] [--quick]
  *   node dist/bench/run.js --only=scale    (seed scale, bench/scale.ts: named only)
  */
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { CheckpointStore, DataLoader, generateGames, importRecords, info, MiniEp
 import { resolveLogger } from '../src/logger';
 import { launchRanks } from '../src/distributed/launcher';
 import { createServer } from 'node:net';
+import { benchPlay } from './play';
 import { benchScale } from './scale';
 
 const repo = resolve(__dirname, '..', '..');
@@ -396,6 +397,10 @@ async function main(): Promise<void> {
   if (wanted('learning')) await benchLearning();
   if (wanted('orchestrator')) await benchOrchestrator();
   if (wanted('distributed')) await benchDistributed();
+  if (wanted('play')) {
+    const play = await benchPlay({ work, quick, validation: (await neurohexDataset()).dir });
+    report(play.section, play.rows);
+  }
   // Seed scale takes minutes and ~6 GB of disk: only when asked for by name.
   if (only?.includes('scale')) {
     const scale = await benchScale(repo);

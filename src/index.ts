@@ -55,6 +55,11 @@ export { ProcessGroup, distributedAvailability, type ProcessGroupOptions } from 
 export { resolveDistributed, type DistributedOptions, type ResolvedDistributed } from './distributed/env';
 export { launchRanks, runLaunched, type LaunchOptions, type LaunchResult, type Launch, type RankExit } from './distributed/launcher';
 export { runTraining, type TrainConfig, type TrainRunResult } from './training-run';
+export { evaluate, formatEvaluation, type EvaluateOptions, type Evaluation, type EvaluationMetrics, type CalibrationBin } from './play/evaluate';
+export { runMatch, readOpenings, trmphLine, type MatchOptions, type MatchResult, type GameRecord } from './play/match';
+export { parsePlayerSpec, openPlayer, NativeMovePlayer, EngineMovePlayer, type PlayerSpec, type PlayerSettings, type MovePlayer } from './play/players';
+export { HtpEngine, type HtpEngineOptions } from './play/htp-engine';
+export { wilsonInterval, eloFromScore, matchStats, type MatchStats } from './play/stats';
 export {
   exportModel,
   exportModel as export,

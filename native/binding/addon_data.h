@@ -8,6 +8,7 @@ struct AddonData {
   Napi::FunctionReference batchConstructor;
   Napi::FunctionReference trainerConstructor;
   Napi::FunctionReference communicatorConstructor;
+  Napi::FunctionReference playerConstructor;
 };
 
 inline AddonData& addonData(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

@@ -12,6 +12,9 @@
 namespace hextorch::dist {
 class Communicator;
 }
+namespace hextorch::model {
+struct NetworkImpl;
+}
 
 namespace hextorch::train {
 
@@ -102,6 +105,12 @@ class Trainer {
   void save(const std::string& path, const std::string& extra);
   // Loads a file written by save(); returns its `extra`.
   std::string load(const std::string& path);
+
+  // The network, for inference outside training (players, evaluation).
+  std::shared_ptr<model::NetworkImpl> network() const;
+  // The model options (preset, board size, blocks, channels, optimizer) of a file
+  // written by save(); the other options keep their defaults.
+  static TrainerOptions checkpointOptions(const std::string& path);
 
   TrainerState state() const;
   const TrainerOptions& options() const;
