@@ -2,17 +2,18 @@
  * A training run as the CLI (and scripts) start it: one JSON-serialisable config in, a
  * run directory out (checkpoints/, train.log, metrics.jsonl, config.json).
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomicAsync } from './atomic-file';
 import { DataLoader } from './data-loader';
 import { HextorchError, invalidOption } from './errors';
 import { info } from './info';
-import { MiniEpochOrchestrator, type MiniEpochRecord, type RunSummary } from './orchestrator';
+import { MiniEpochOrchestrator, type RunSummary } from './orchestrator';
 import { checkInteger, checkOneOf, checkString, optional } from './options';
+import { lockRunDirectory } from './run-lock';
 import { resolveTrainerOptions, Trainer, type TrainerOptions } from './trainer';
-import { defaultThreadsPerRank, type DistributedOptions, resolveDistributed } from './distributed/env';
+import { defaultThreadsPerRank, type DistributedOptions, type ResolvedDistributed, resolveDistributed } from './distributed/env';
 import { ProcessGroup } from './distributed/process-group';
 
 /** A run: the Trainer's options (defaults and checks live there) plus data, run directory and schedule. */
@@ -107,8 +108,6 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
   if (dist && config.batchSize % dist.worldSize !== 0) {
     throw invalidOption('batchSize', config.batchSize, `a multiple of the world size ${dist.worldSize} (the global batch is split evenly over the ranks)`);
   }
-  // Rank 0 alone writes the run's files; the other ranks only train and validate.
-  const writer = !dist || dist.rank === 0;
   const runDir = config.run;
   const checkpointDir = join(runDir, 'checkpoints');
   const logPath = join(runDir, 'train.log');
@@ -118,6 +117,25 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
   } catch (error) {
     throw new HextorchError('HEXTORCH_IO', `cannot create run directory ${runDir}: ${(error as Error).message}`);
   }
+  // Before anything is read or written there (--fresh included): one trainer per run
+  // directory (data-parallel: rank 0 holds it for the run, the other ranks write nothing there).
+  const lock = !dist || dist.rank === 0 ? lockRunDirectory(runDir) : undefined;
+  try {
+    return await trainInRunDirectory(config, handlers, { runDir, checkpointDir, logPath, metricsPath }, dist);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function trainInRunDirectory(
+  config: ReturnType<typeof resolveConfig>,
+  handlers: TrainRunHandlers,
+  paths: { runDir: string; checkpointDir: string; logPath: string; metricsPath: string },
+  dist: ResolvedDistributed | null,
+): Promise<TrainRunResult> {
+  const { runDir, checkpointDir, logPath, metricsPath } = paths;
+  // Rank 0 alone writes the run's files; the other ranks only train and validate.
+  const writer = !dist || dist.rank === 0;
   // JSON lines to RUN/train.log, written synchronously: a killed process loses no line.
   const logger = writer
     ? pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: logPath, sync: true, append: true }))
@@ -156,7 +174,7 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
       ...trainer.options, datasetFingerprint: trainLoader.fingerprint,
       ...(dist ? { worldSize: dist.worldSize, syncBatchNorm: sync } : {}),
     };
-    if (writer) writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
+    if (writer) await writeFileAtomicAsync(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
     const orchestrator = new MiniEpochOrchestrator({
       trainer,
       trainLoader,
@@ -165,6 +183,7 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
       ...(miniEpochSamples !== undefined ? { miniEpochSamples } : {}),
       epochs,
       checkpointDir,
+      metricsPath,
       ...(keepLast !== undefined ? { keepLast } : {}),
       ...(keepBest !== undefined ? { keepBest } : {}),
       ...(earlyStopping ? { earlyStopping } : {}),
@@ -177,22 +196,8 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
       ...(group ? { distributed: group } : {}),
       logger,
     });
-    // metrics.jsonl is rebuilt from the checkpoint's history on resume, so records of
-    // work lost in a crash never linger in it.
-    let historyWritten = false;
-    const writeHistory = (history: MiniEpochRecord[]) => {
-      if (!writer) return;
-      writeFileAtomic(metricsPath, history.map((r) => JSON.stringify(r)).join('\n') + (history.length ? '\n' : ''));
-      historyWritten = true;
-    };
-    orchestrator.on('miniEpochEnd', (record) => {
-      if (!writer) return;
-      if (!historyWritten) writeHistory(orchestrator.records.slice(0, -1));
-      appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
-    });
     handlers.onEvent?.(orchestrator);
     const summary = await orchestrator.run();
-    if (!historyWritten) writeHistory(summary.history);
     return {
       ...summary,
       runDir,

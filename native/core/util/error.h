@@ -15,6 +15,7 @@ enum class ErrorCode {
   NonFiniteLoss,    // training produced NaN/Inf
   Distributed,      // a rank failed, timed out or disagrees; the port is taken
   DistributedUnavailable,  // built without a c10d backend
+  ResumeMismatch,   // a checkpoint made for another model or run configuration
   ShapeMismatch,    // weights that do not fit the model
   Internal,
 };
