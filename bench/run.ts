@@ -2,7 +2,7 @@
  * npm run bench: every figure the issues ask for, each measured side by side with its
  * reference in the same run. Prints a table per section and writes bench-results.json.
  *
- *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator] [--quick]
+ *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,play] [--quick]
  *   node dist/bench/run.js --only=scale    (seed scale, bench/scale.ts: named only)
  */
 import { spawnSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { join, resolve } from 'node:path';
 import { CheckpointStore, DataLoader, generateGames, importRecords, info, MiniEpochOrchestrator, openDataset, Trainer } from '../src/index';
 import { resolveLogger } from '../src/logger';
+import { benchPlay } from './play';
 import { benchScale } from './scale';
 
 const repo = resolve(__dirname, '..', '..');
@@ -403,6 +404,10 @@ async function main(): Promise<void> {
   if (wanted('trainer')) await benchTrainer();
   if (wanted('learning')) await benchLearning();
   if (wanted('orchestrator')) await benchOrchestrator();
+  if (wanted('play')) {
+    const play = await benchPlay({ work, quick, validation: (await neurohexDataset()).dir });
+    report(play.section, play.rows);
+  }
   // Seed scale takes minutes and ~6 GB of disk: only when asked for by name.
   if (only?.includes('scale')) {
     const scale = await benchScale(repo);

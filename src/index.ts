@@ -50,6 +50,11 @@ export {
 } from './orchestrator';
 export { CheckpointStore, type Checkpoint, type CheckpointMeta } from './checkpoint-store';
 export { cellName, parseCell, drawBoard } from './hex';
+export { evaluate, formatEvaluation, type EvaluateOptions, type Evaluation, type EvaluationMetrics, type CalibrationBin } from './play/evaluate';
+export { runMatch, readOpenings, trmphLine, type MatchOptions, type MatchResult, type GameRecord } from './play/match';
+export { parsePlayerSpec, openPlayer, NativeMovePlayer, EngineMovePlayer, type PlayerSpec, type PlayerSettings, type MovePlayer } from './play/players';
+export { HtpEngine, type HtpEngineOptions } from './play/htp-engine';
+export { wilsonInterval, eloFromScore, matchStats, type MatchStats } from './play/stats';
 export {
   exportModel,
   exportModel as export,

@@ -170,6 +170,93 @@ export interface NativeTrainer {
   dispose(): void;
 }
 
+/** A player's options as they cross to native code (checked in src/play/players.ts). */
+export interface NativePlayerOptions {
+  kind: 'random' | 'policy' | 'mcts';
+  checkpoint?: string;
+  boardSize?: number;
+  device?: string;
+  threads?: number;
+  maxBatch?: number;
+  temperature?: number;
+  seed?: number;
+  playouts?: number;
+  seconds?: number;
+  batch?: number;
+  cpuct?: number;
+  fpuReduction?: number;
+  reuseTree?: boolean;
+  dirichletAlpha?: number;
+  dirichletWeight?: number;
+}
+
+export interface NativeMoveInfo {
+  move: number;
+  /** Expected result for the side that moved, in [-1, 1]. */
+  value: number;
+  playouts: number;
+  reusedVisits: number;
+  /** [cell, visits] of the root's visited children (mcts). */
+  visits: Array<[number, number]>;
+}
+
+export interface NativePlayer {
+  genmove(moves: number[]): Promise<NativeMoveInfo>;
+  describe(): { kind: string; boardSize: number; network: string };
+  dispose(): void;
+}
+
+export interface NativeGameResult {
+  index: number;
+  boardSize: number;
+  aIsBlue: boolean;
+  openingMoves: number;
+  moves: number[];
+  winner: 'blue' | 'red';
+}
+
+export interface NativeMatchSummary {
+  games: NativeGameResult[];
+  stopped: boolean;
+  seconds: number;
+  positionsEvaluated: number;
+  forwardPasses: number;
+  networks: string;
+  boardSize: number;
+}
+
+export interface NativeMatchOptions {
+  games: number;
+  boardSize: number;
+  parallel: number;
+  seed: number;
+  randomOpening: boolean;
+  openings?: number[][];
+  a: NativePlayerOptions;
+  b: NativePlayerOptions;
+}
+
+export interface NativeEvalSums {
+  positions: number;
+  policyPositions: number;
+  top1: number;
+  top5: number;
+  crossEntropySum: number;
+  valueSquaredErrorSum: number;
+  valueCorrect: number;
+}
+
+export interface NativeEvaluation {
+  boardSize: number;
+  source: string;
+  network: string;
+  games: number;
+  seconds: number;
+  overall: NativeEvalSums;
+  byPly: Array<NativeEvalSums & { fromPly: number; toPly: number | null }>;
+  calibration: Array<{ count: number; predictedSum: number; redWins: number }>;
+}
+
 export interface NativeNetworkSpec {
   model: string;
   boardSize: number;
@@ -205,4 +292,13 @@ export interface NativeAddon {
   exportStateDict(options: NativeNetworkSpec & { weights: string; out: string }): Promise<number>;
   NativeDataLoader: new (options: NativeLoaderOptions) => NativeDataLoader;
   NativeBatch: abstract new () => NativeBatch;
+  createPlayer(options: NativePlayerOptions): Promise<NativePlayer>;
+  runMatch(options: NativeMatchOptions, onGame?: (game: NativeGameResult) => void): { done: Promise<NativeMatchSummary>; stop(): void };
+  evaluateNetwork(options: Record<string, unknown>, onProgress?: (done: number, total: number) => void): Promise<NativeEvaluation>;
+  /** The model's input planes for positions (cells 0/1/2, count*N*N bytes; redToMove 0/1 per position). */
+  encodePlanes(cells: Uint8Array, redToMove: Uint8Array, boardSize: number): Float32Array;
+  /** Replays moves from the empty board under the core's rules; the winner, if any (throws on an illegal move). */
+  gameWinner(boardSize: number, moves: number[]): 'blue' | 'red' | null;
+  /** The opening a match gives game `index` (pairs share one): a seeded random first move. */
+  matchOpening(boardSize: number, seed: number, index: number): number[];
 }

@@ -90,7 +90,8 @@ export function accuracyChart(records: MiniEpochRecord[]): string {
   ]);
 }
 
-export function htmlReport(runDir: string, records: MiniEpochRecord[]): string {
+/** `sections`: extra HTML sections appended to the page (e.g. an evaluation, src/play/evaluate.ts). */
+export function htmlReport(runDir: string, records: MiniEpochRecord[], sections: string[] = []): string {
   const rows = records
     .map((r) => `<tr><td>${r.epoch}</td><td>${r.miniEpoch}</td><td>${r.globalBatch}</td><td>${r.samplesSeen}</td><td>${r.train.loss.toFixed(4)}</td><td>${r.validation ? r.validation.loss.toFixed(4) : '-'}</td><td>${(100 * (r.validation ?? r.train).policyAccuracy).toFixed(1)}%</td><td>${(100 * (r.validation ?? r.train).valueAccuracy).toFixed(1)}%</td><td>${Math.round(r.samplesPerSecond)}</td></tr>`)
     .join('\n');
@@ -103,6 +104,8 @@ ${accuracyChart(records)}
 <h2>Mini-epochs</h2>
 <table><tr><th>epoch</th><th>mini-epoch</th><th>global batch</th><th>samples</th><th>train loss</th><th>val loss</th><th>policy acc</th><th>value acc</th><th>samples/s</th></tr>
 ${rows}
-</table></body></html>
+</table>
+${sections.join('\n')}
+</body></html>
 `;
 }

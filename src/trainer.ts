@@ -230,8 +230,10 @@ export class Trainer {
     if (!Array.isArray(positions) || positions.length === 0) {
       throw new HextorchError('HEXTORCH_INVALID_ARGUMENT', 'predict needs at least one position');
     }
-    const planes = new Float32Array(positions.length * 3 * cells);
-    positions.forEach((p, j) => encodePosition(p, n, planes.subarray(j * 3 * cells, (j + 1) * 3 * cells)));
+    const board = new Uint8Array(positions.length * cells);
+    const redToMove = new Uint8Array(positions.length);
+    positions.forEach((p, j) => (redToMove[j] = readPosition(p, n, board.subarray(j * cells, (j + 1) * cells)) === 'red' ? 1 : 0));
+    const planes = native().encodePlanes(board, redToMove, n);
     const handle = this.native();
     const out = await callNative(() => handle.predict(planes, positions.length));
     return positions.map((_, j) => {
@@ -298,33 +300,28 @@ function stripStep(s: NativeMetricSums): MetricSums {
   return rest;
 }
 
-function encodePosition(p: PredictInput, n: number, out: Float32Array): void {
+/** Fills `out` with the position's cells (0 empty, 1 Blue, 2 Red) and returns who is to move. */
+function readPosition(p: PredictInput, n: number, out: Uint8Array): 'blue' | 'red' {
   const cells = n * n;
-  let toMove: 'blue' | 'red';
   if (p.moves) {
     p.moves.forEach((m, k) => {
       const index = typeof m === 'number' ? m : parseCell(n, m);
       if (!Number.isInteger(index) || index < 0 || index >= cells) {
         throw new HextorchError('HEXTORCH_INVALID_ARGUMENT', `move ${k + 1} (${String(m)}) is off the ${n}x${n} board`);
       }
-      if (out[index] || out[cells + index]) {
+      if (out[index]) {
         throw new HextorchError('HEXTORCH_INVALID_ARGUMENT', `move ${k + 1} (${String(m)}) plays an occupied cell`);
       }
-      out[(k % 2 === 0 ? 0 : cells) + index] = 1;
+      out[index] = k % 2 === 0 ? 1 : 2;
     });
-    toMove = p.moves.length % 2 === 0 ? 'blue' : 'red';
-  } else if (p.cells) {
+    return p.moves.length % 2 === 0 ? 'blue' : 'red';
+  }
+  if (p.cells) {
     if (p.cells.length !== cells) {
       throw new HextorchError('HEXTORCH_INVALID_ARGUMENT', `cells must hold ${cells} values for a ${n}x${n} board`);
     }
-    for (let i = 0; i < cells; i++) {
-      if (p.cells[i] === 1) out[i] = 1;
-      else if (p.cells[i] === 2) out[cells + i] = 1;
-    }
-    toMove = checkOneOf('toMove', p.toMove, ['blue', 'red'] as const);
-  } else {
-    throw new HextorchError('HEXTORCH_INVALID_ARGUMENT', 'a position needs moves, or cells and toMove');
+    for (let i = 0; i < cells; i++) out[i] = p.cells[i] === 1 ? 1 : p.cells[i] === 2 ? 2 : 0;
+    return checkOneOf('toMove', p.toMove, ['blue', 'red'] as const);
   }
-  if (toMove === 'red') out.fill(1, 2 * cells, 3 * cells);
+  throw new HextorchError('HEXTORCH_INVALID_ARGUMENT', 'a position needs moves, or cells and toMove');
 }
-

@@ -12,6 +12,7 @@
 #include "data/importer.h"
 #include "data_loader_wrap.h"
 #include "errors.h"
+#include "play_wrap.h"
 #include "export_wrap.h"
 #include "promise_worker.h"
 #include "runtime/info.h"
@@ -265,6 +266,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("generateDataset", Napi::Function::New(env, generateDataset, "generateDataset"));
   exports.Set("inspectDataset", Napi::Function::New(env, inspectDataset, "inspectDataset"));
   exports.Set("readPosition", Napi::Function::New(env, readPosition, "readPosition"));
+  registerPlay(env, exports);
   exports.Set("isRecordFile", Napi::Function::New(env, isRecordFile, "isRecordFile"));
   registerExport(env, exports);
   return exports;

@@ -7,6 +7,7 @@ namespace hextorch::binding {
 struct AddonData {
   Napi::FunctionReference batchConstructor;
   Napi::FunctionReference trainerConstructor;
+  Napi::FunctionReference playerConstructor;
 };
 
 inline AddonData& addonData(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

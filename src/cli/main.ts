@@ -3,11 +3,14 @@
 import { HextorchError } from '../errors';
 import { UsageError } from './args';
 import { demoCommand } from './commands/demo';
+import { evaluateCommand } from './commands/evaluate';
 import { exportCommand } from './commands/export';
 import { generateCommand } from './commands/generate';
+import { gtpCommand } from './commands/gtp';
 import { importCommand } from './commands/import';
 import { infoCommand } from './commands/info';
 import { inspectCommand } from './commands/inspect';
+import { matchCommand } from './commands/match';
 import { reportCommand } from './commands/report';
 import { trainCommand } from './commands/train';
 
@@ -18,6 +21,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; summa
   generate: { run: generateCommand, summary: 'write synthetic games as a dataset' },
   inspect: { run: inspectCommand, summary: 'show a dataset or shard, verify checksums, draw a position' },
   report: { run: reportCommand, summary: 'plot loss and accuracy of a run' },
+  evaluate: { run: evaluateCommand, summary: 'policy and value metrics of a checkpoint on a dataset or record file' },
+  match: { run: matchCommand, summary: 'play games between two players (checkpoints, random, external engines)' },
+  gtp: { run: gtpCommand, summary: 'play as a Hex Text Protocol engine on stdin/stdout' },
   export: { run: exportCommand, summary: 'write a checkpoint as ONNX or a PyTorch state dict, with a model card' },
   info: { run: infoCommand, summary: 'versions, CUDA devices, threads' },
 };

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "hex/board.h"
+#include "hex/planes.h"
 #include "util/error.h"
 
 namespace hextorch::data {
@@ -234,8 +235,8 @@ std::shared_ptr<Batch> BatchStream::build(const EpochOrder& order, uint64_t epoc
     const int* map = symmetryMaps_[example.symmetry].data();
     const bool swap = hex::swapsColours(example.symmetry);
     float* out = batch->planes.data() + j * 3 * cells;
-    float* bluePlane = out + (swap ? cells : 0);
-    float* redPlane = out + (swap ? 0 : cells);
+    float* bluePlane = hex::stonePlane(out, cells, swap ? hex::Player::Red : hex::Player::Blue);
+    float* redPlane = hex::stonePlane(out, cells, swap ? hex::Player::Blue : hex::Player::Red);
     for (int byte = 0; byte < layout.planeBytes; ++byte) {
       // Bits past the last cell are ignored, so no record can write outside the planes.
       unsigned mask = byte == layout.planeBytes - 1 ? lastByteMask : 0xFFu;
@@ -245,7 +246,7 @@ std::shared_ptr<Batch> BatchStream::build(const EpochOrder& order, uint64_t epoc
     }
     uint8_t flags = recordFlags(layout, record);
     bool redToMove = ((flags & kFlagRedToMove) != 0) != swap;
-    if (redToMove) std::fill(out + 2 * cells, out + 3 * cells, 1.0f);
+    hex::setPlayerToMove(out, cells, redToMove ? hex::Player::Red : hex::Player::Blue);
     int policy = recordPolicy(layout, record);
     if (policy >= cells) {
       throw Error(ErrorCode::CorruptData, "record " + std::to_string(example.record) + " has policy target " +

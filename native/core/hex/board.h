@@ -37,6 +37,8 @@ class Board {
   // 0 = empty, 1 = Blue, 2 = Red.
   uint8_t at(int index) const { return cells_[index]; }
   bool isEmpty(int index) const { return cells_[index] == 0; }
+  // All cells in index order (0 = empty, 1 = Blue, 2 = Red).
+  const uint8_t* cellData() const { return cells_.data(); }
   void place(int index, Player player);
   bool hasConnected(Player player) const;
 

@@ -525,6 +525,37 @@ std::string Trainer::load(const std::string& path) {
   }
 }
 
+std::shared_ptr<model::NetworkImpl> Trainer::network() const { return impl_->net; }
+
+TrainerOptions Trainer::checkpointOptions(const std::string& path) {
+  std::string signature;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path, torch::Device(torch::kCPU));
+    c10::IValue value;
+    archive.read("signature", value);
+    signature = value.toStringRef();
+  } catch (const c10::Error& e) {
+    throw Error(ErrorCode::CorruptData, "checkpoint " + path + " cannot be read: " + e.what_without_backtrace());
+  }
+  // The inverse of optionsSignature: preset/boardSize/blocks/channels/optimizer.
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    size_t slash = signature.find('/', start);
+    parts.push_back(signature.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  if (parts.size() != 5) throw Error(ErrorCode::CorruptData, "checkpoint " + path + " has an unknown model signature '" + signature + "'");
+  TrainerOptions o;
+  o.preset = parts[0];
+  o.boardSize = std::atoi(parts[1].c_str());
+  o.blocks = std::atoi(parts[2].c_str());
+  o.channels = std::atoi(parts[3].c_str());
+  o.optimizer = parts[4];
+  return o;
+}
+
 TrainerState Trainer::state() const {
   return {impl_->step, impl_->samples, impl_->baseLearningRates[0] * impl_->scheduleFactor(impl_->step), impl_->stepSeconds};
 }

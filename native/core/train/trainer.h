@@ -9,6 +9,10 @@
 
 #include "data/batch.h"
 
+namespace hextorch::model {
+struct NetworkImpl;
+}
+
 namespace hextorch::train {
 
 struct ScheduleOptions {
@@ -88,6 +92,12 @@ class Trainer {
   void save(const std::string& path, const std::string& extra);
   // Loads a file written by save(); returns its `extra`.
   std::string load(const std::string& path);
+
+  // The network, for inference outside training (players, evaluation).
+  std::shared_ptr<model::NetworkImpl> network() const;
+  // The model options (preset, board size, blocks, channels, optimizer) of a file
+  // written by save(); the other options keep their defaults.
+  static TrainerOptions checkpointOptions(const std::string& path);
 
   TrainerState state() const;
   const TrainerOptions& options() const;
