@@ -1,16 +1,17 @@
 /**
  * Crash-safe checkpoints. Each checkpoint is a directory written under a temporary
- * name: its files are fsynced, a manifest with their SHA-256 is written last, the
- * directory is renamed into place and its parent fsynced; `latest` is then replaced
- * atomically. A directory without a valid manifest is not a checkpoint. On open, stale
+ * name: its files are written and flushed by their writers, which hash them while
+ * writing (nothing is read back); a manifest with their SHA-256 is written last, the
+ * directory is renamed into place and its parent flushed; `latest` is then replaced
+ * atomically. Every flush runs off the JS thread. A directory without a valid manifest is not a checkpoint. On open, stale
  * temporaries are swept and the list is rebuilt from disk; retention keeps the last K
  * plus the best by validation loss.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fsyncPath, writeFileAtomic } from './atomic-file';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { type FileDigest, fsyncDirectory, writeFileAtomicAsync, writeFileDurable } from './atomic-file';
 import { HextorchError } from './errors';
 import type { Logger } from './logger';
 
@@ -33,11 +34,13 @@ export interface Checkpoint extends CheckpointMeta {
   bytes: number;
 }
 
+export type { FileDigest };
+
 interface Manifest {
   format: 'hextorch-checkpoint';
   version: 1;
   meta: CheckpointMeta;
-  files: Record<string, { sha256: string; bytes: number }>;
+  files: Record<string, FileDigest>;
 }
 
 const MANIFEST = 'manifest.json';
@@ -63,6 +66,7 @@ export class CheckpointStore {
   readonly keepBest: boolean;
   private readonly logger: Logger;
   private checkpoints: Checkpoint[] = [];
+  private readonly files = new Map<string, Manifest['files']>();
 
   constructor(options: { dir: string; keepLast: number; keepBest: boolean; logger: Logger }) {
     this.dir = options.dir;
@@ -104,17 +108,26 @@ export class CheckpointStore {
     }
   }
 
-  list(): Checkpoint[] {
-    return [...this.checkpoints];
-  }
-
   private async readManifest(name: string): Promise<Checkpoint> {
     const path = join(this.dir, name);
     const manifest = JSON.parse(await readFile(join(path, MANIFEST), 'utf8')) as Manifest;
     if (manifest.format !== 'hextorch-checkpoint' || manifest.version !== 1) throw new Error('unknown manifest format');
+    return this.remember(name, manifest);
+  }
+
+  private remember(name: string, manifest: Manifest): Checkpoint {
     let bytes = 0;
     for (const info of Object.values(manifest.files)) bytes += info.bytes;
-    return { ...manifest.meta, name, path, bytes };
+    this.files.set(name, manifest.files);
+    return { ...manifest.meta, name, path: join(this.dir, name), bytes };
+  }
+
+  /** Size and SHA-256 of one file of a checkpoint, as its manifest records them. */
+  async digest(checkpoint: Checkpoint, file: string): Promise<FileDigest> {
+    const files = this.files.get(checkpoint.name) ?? (await this.readManifest(checkpoint.name), this.files.get(checkpoint.name)!);
+    const info = files[file];
+    if (!info) throw new HextorchError('HEXTORCH_CORRUPT_DATA', `checkpoint ${checkpoint.path} has no ${file} in its manifest`);
+    return info;
   }
 
   /** Checks every file of a checkpoint against its manifest; throws naming the first bad file. */
@@ -129,7 +142,10 @@ export class CheckpointStore {
     }
   }
 
-  /** The newest checkpoint whose files match their manifest; corrupt newer ones are skipped with a warning. */
+  /**
+   * The newest checkpoint whose files match their manifest (reading all of them; for
+   * tools and tests: resuming checks each file as it reads it).
+   */
   async newestValid(): Promise<Checkpoint | null> {
     for (const checkpoint of [...this.checkpoints].reverse()) {
       try {
@@ -143,38 +159,39 @@ export class CheckpointStore {
   }
 
   /**
-   * Writes a checkpoint: `writeFiles` fills a temporary directory; the manifest, the
-   * rename and `latest` follow. `beforeManifest` runs between the two (crash tests).
+   * Writes a checkpoint: `writeFiles` fills a temporary directory, flushes its files and
+   * returns their digests; the manifest, the rename and `latest` follow. `beforeManifest`
+   * runs between the two (crash tests). Any failure (a full disk included) removes the
+   * temporary directory and leaves the earlier checkpoints and `latest` as they were.
    */
-  async write(meta: CheckpointMeta, writeFiles: (dir: string) => Promise<void>, beforeManifest?: () => void): Promise<Checkpoint> {
+  async write(meta: CheckpointMeta, writeFiles: (dir: string) => Promise<Record<string, FileDigest>>, beforeManifest?: () => void): Promise<Checkpoint> {
     const name = checkpointName(meta);
     const finalPath = join(this.dir, name);
     const existing = this.checkpoints.find((c) => c.name === name);
     if (existing) return existing;  // same global batch, same state: nothing new to write
     const tmp = join(this.dir, `${TMP_PREFIX}${name}-${process.pid}`);
+    let manifest: Manifest;
+    let renamed = false;
     try {
       await mkdir(tmp);
-      await writeFiles(tmp);
-      const files: Manifest['files'] = {};
-      for (const file of await readdir(tmp)) {
-        const path = join(tmp, file);
-        fsyncPath(path);
-        files[file] = { sha256: await sha256(path), bytes: (await stat(path)).size };
-      }
+      const files = await writeFiles(tmp);
       beforeManifest?.();
-      const manifest: Manifest = { format: 'hextorch-checkpoint', version: 1, meta, files };
-      await writeFile(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-      fsyncPath(join(tmp, MANIFEST));
-      fsyncPath(tmp);
+      manifest = { format: 'hextorch-checkpoint', version: 1, meta, files };
+      await writeFileDurable(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+      await fsyncDirectory(tmp);
       await rename(tmp, finalPath);
-      fsyncPath(this.dir);
-      writeFileAtomic(join(this.dir, LATEST), `${name}\n`);
+      renamed = true;
+      await fsyncDirectory(this.dir);
+      await writeFileAtomicAsync(join(this.dir, LATEST), `${name}\n`);
     } catch (error) {
-      await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-      const reason = (error as NodeJS.ErrnoException).code === 'ENOSPC' ? 'the disk is full' : (error as Error).message;
-      throw new HextorchError('HEXTORCH_IO', `cannot write checkpoint ${finalPath}: ${reason}; earlier checkpoints are untouched`, { cause: error });
+      // A checkpoint renamed into place but not named by `latest` is complete (it has its
+      // manifest) but is taken back, so that `latest` and the newest checkpoint agree.
+      await rm(renamed ? finalPath : tmp, { recursive: true, force: true }).catch(() => undefined);
+      const e = error as NodeJS.ErrnoException & { code?: string };
+      const reason = e.code === 'ENOSPC' || /No space left/.test(e.message) ? 'the disk is full' : e.message;
+      throw new HextorchError('HEXTORCH_IO', `cannot write checkpoint ${finalPath}: ${reason}; earlier checkpoints and 'latest' are untouched`, { cause: error });
     }
-    const checkpoint = await this.readManifest(name);
+    const checkpoint = this.remember(name, manifest);
     this.checkpoints.push(checkpoint);
     await this.applyRetention();
     return checkpoint;
@@ -197,20 +214,30 @@ export class CheckpointStore {
     const removed = this.checkpoints.filter((c) => !keep.has(c.name));
     this.checkpoints = this.checkpoints.filter((c) => keep.has(c.name));
     for (const c of removed) {
+      this.files.delete(c.name);
       await rm(c.path, { recursive: true, force: true });
       this.logger.debug({ checkpoint: c.name }, 'checkpoint rotated away');
     }
   }
 
-  /** Moves existing checkpoints aside (never deletes them) so a run can start fresh. */
-  async archiveAll(): Promise<string | null> {
+  /**
+   * Moves existing checkpoints, and `alsoMove` files that exist (the run's history), aside
+   * (never deletes them) so a run can start fresh.
+   */
+  async archiveAll(alsoMove: string[] = []): Promise<string | null> {
     const entries = (await readdir(this.dir)).filter((e) => NAME.test(e) || e === LATEST);
     if (entries.length === 0) return null;
     const archive = join(this.dir, `archived-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     await mkdir(archive);
     for (const entry of entries) await rename(join(this.dir, entry), join(archive, entry));
-    fsyncPath(this.dir);
+    for (const path of alsoMove) {
+      await rename(path, join(archive, basename(path))).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
+    await fsyncDirectory(this.dir);
     this.checkpoints = [];
+    this.files.clear();
     return archive;
   }
 }

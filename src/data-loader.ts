@@ -7,6 +7,7 @@ import { callNative, callNativeSync, HextorchError } from './errors';
 import { native } from './native';
 import type { NativeBatch, NativeDataLoader } from './native-types';
 import { availableCores, checkBoolean, checkInteger, checkOneOf, checkString, optional } from './options';
+import { loaderMismatches, resumeMismatchError } from './resume-check';
 
 export type Augment = 'all' | 'random' | 'none';
 export type Split = 'train' | 'validation';
@@ -220,12 +221,8 @@ export class DataLoader implements AsyncIterable<Batch> {
 
   /** Continues exactly where `state` was taken; no replay of the batches before it. */
   restore(state: LoaderState): void {
-    const mismatch = (what: string, saved: unknown, now: unknown) =>
-      new HextorchError('HEXTORCH_RESUME_MISMATCH', `cannot restore the loader: the state was taken with ${what} ${String(saved)}, this loader has ${String(now)}`);
-    if (state.fingerprint !== this.fingerprint) throw mismatch('dataset fingerprint', state.fingerprint, this.fingerprint);
-    if (state.seed !== this.dataset.seed) throw mismatch('seed', state.seed, this.dataset.seed);
-    if (state.batchSize !== this.batchSize) throw mismatch('batch size', state.batchSize, this.batchSize);
-    if (state.augment !== this.dataset.augment) throw mismatch('augment', state.augment, this.dataset.augment);
+    const mismatches = loaderMismatches(state, this.state());
+    if (mismatches.length > 0) throw resumeMismatchError('cannot restore the loader', mismatches);
     if (state.sampleInEpoch % this.batchSize !== 0) {
       throw new HextorchError('HEXTORCH_RESUME_MISMATCH', `sample ${state.sampleInEpoch} is not at a batch boundary of size ${this.batchSize}`);
     }

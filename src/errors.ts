@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'HEXTORCH_SHAPE_MISMATCH'
   | 'HEXTORCH_RESUME_MISMATCH'
   | 'HEXTORCH_LOAD_FAILED'
+  | 'HEXTORCH_RUN_LOCKED'
   | 'HEXTORCH_INTERNAL';
 
 export class HextorchError extends Error {

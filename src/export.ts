@@ -113,7 +113,8 @@ export async function exportModel(options: ExportOptions): Promise<ExportResult>
       samplesSeen: num(trainerState.samplesSeen),
       globalBatch: num(trainerState.globalStep),
       datasetFingerprint: typeof config.datasetFingerprint === 'string' ? config.datasetFingerprint : null,
-      validation: lastValidation(files.state?.history),
+      // Run state v2 keeps the last mini-epoch (`last`); v1 kept the whole history.
+      validation: lastValidation(files.state?.last ? [files.state.last] : files.state?.history),
       checkpoint: files.dir ? basename(files.dir) : null,
     },
     hextorchVersion: version,

@@ -162,9 +162,12 @@ export interface NativeTrainer {
   evaluateBatch(batch: NativeBatch): Promise<void>;
   takeEvalMetrics(): Promise<NativeMetricSums>;
   predict(planes: Float32Array, count: number): Promise<{ policy: Float32Array; value: Float32Array; logits: Float32Array }>;
-  save(path: string, extra: string): Promise<void>;
-  load(path: string): Promise<string>;
+  /** Writes and flushes the file; resolves with its size and SHA-256 (computed while writing). */
+  save(path: string, extra: string): Promise<{ bytes: number; sha256: string }>;
+  /** Reads the file once; with `expected`, a different size or SHA-256 is HEXTORCH_CORRUPT_DATA. */
+  load(path: string, expected?: { bytes: number; sha256: string }): Promise<string>;
   weightsDigest(): Promise<string>;
+  /** As of the end of the last call (published by the trainer thread): safe while a call runs. */
   state(): { step: number; samples: number; learningRate: number; stepSeconds: number };
   describe(): { device: string; precision: string; parameters: number; model: string; boardSize: number };
   dispose(): void;
@@ -288,6 +291,9 @@ export interface NativeAddon {
   inspectDataset(options: { dir?: string; shard?: string; verify: boolean }): Promise<NativeInspection>;
   readPosition(options: { dir?: string; shard?: string; split: string; index: number }): NativePosition;
   createTrainer(options: NativeTrainerOptions): Promise<NativeTrainer>;
+  /** An exclusive OS lock (flock) on `path`: the descriptor holding it, or the holder's note when taken. */
+  lockFile(path: string, content: string): number | { holder: string };
+  unlockFile(fd: number): void;
   exportGraph(options: NativeNetworkSpec & { weights: string }): Promise<NativeModelGraph>;
   exportStateDict(options: NativeNetworkSpec & { weights: string; out: string }): Promise<number>;
   NativeDataLoader: new (options: NativeLoaderOptions) => NativeDataLoader;

@@ -4,14 +4,18 @@
  * schedule, the checkpoint store and resume; batching stays with the DataLoader.
  */
 import { EventEmitter } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurable } from './atomic-file';
 import type { Batch, LoaderState } from './data-loader';
 import { HextorchError } from './errors';
 import { faultPoint } from './fault';
 import { type Logger, type LoggerOptions, resolveLogger } from './logger';
 import { addSums, emptySums, type Metrics, type MetricSums, summarize } from './metrics';
-import { type Checkpoint, CheckpointStore } from './checkpoint-store';
+import { type Checkpoint, CheckpointStore, checkpointName, type FileDigest } from './checkpoint-store';
+import { MetricsLog, type MetricsPosition } from './metrics-log';
+import { resumeMismatchError, resumeMismatches } from './resume-check';
 import { checkBoolean, checkInteger, checkNumber, checkOneOf, optional } from './options';
 import { version } from './version';
 
@@ -24,8 +28,10 @@ export interface TrainerLike {
     options: { shouldStop?: () => boolean; onBatch?: () => void },
   ): Promise<{ sums: MetricSums; stopped: boolean; seconds: number }>;
   validate(batches: AsyncIterable<Batch>, options?: { shouldStop?: () => boolean }): Promise<{ sums: MetricSums; stopped?: boolean; seconds: number }>;
-  saveCheckpoint(path: string, extra?: unknown): Promise<void>;
-  loadCheckpoint(path: string): Promise<unknown>;
+  /** Writes and flushes the file; returns its size and SHA-256, computed while writing. */
+  saveCheckpoint(path: string, extra?: unknown): Promise<FileDigest>;
+  /** Reads the file once, checks it against `expected` (CORRUPT_DATA on a mismatch) and loads it. */
+  loadCheckpoint(path: string, expected?: FileDigest): Promise<unknown>;
 }
 
 /** What the orchestrator needs from a data loader. */
@@ -55,6 +61,8 @@ export interface OrchestratorOptions {
   miniEpochSamples?: number;
   epochs: number;
   checkpointDir: string;
+  /** The run's history, one JSON line per mini-epoch (default: metrics.jsonl in checkpointDir). */
+  metricsPath?: string;
   /** Keep the newest K checkpoints (default 3) ... */
   keepLast?: number;
   /** ... plus the best by validation loss (default true). */
@@ -64,7 +72,7 @@ export interface OrchestratorOptions {
   resume?: 'auto' | 'never';
   /** Start from scratch even when checkpoints exist (they are moved to an archived-* directory). */
   fresh?: boolean;
-  /** Resume even when options that break exactness (batch size, dataset, seed) changed. */
+  /** Resume even when options that break exactness (batch size, dataset, seed) changed, or the history file does not match. */
   force?: boolean;
   /** The run's configuration, stored in every checkpoint. */
   config?: Record<string, unknown>;
@@ -87,9 +95,21 @@ export interface MiniEpochRecord {
   samplesPerSecond: number;
   trainSeconds: number;
   validationSeconds: number;
-  checkpointSeconds: number;
+  /** In the event only: the line in metrics.jsonl is written before its checkpoint (train.log has the time). */
+  checkpointSeconds?: number;
+  /** Name of the checkpoint written at the end of this mini-epoch. */
   checkpoint: string | null;
   time: string;
+}
+
+/** The best mini-epoch so far by the monitored loss (validation loss, or training loss without validation). */
+export interface BestRecord {
+  epoch: number;
+  miniEpoch: number;
+  globalBatch: number;
+  loss: number;
+  validation: boolean;
+  checkpoint: string | null;
 }
 
 export interface RunSummary {
@@ -97,32 +117,36 @@ export interface RunSummary {
   epochs: number;
   globalBatch: number;
   samplesSeen: number;
-  history: MiniEpochRecord[];
+  /** Mini-epochs closed in the whole run (its history is in metricsPath). */
+  miniEpochs: number;
+  /** The last closed mini-epoch, and the best by the monitored loss. */
+  last: MiniEpochRecord | null;
+  best: BestRecord | null;
+  metricsPath: string;
   resumedFrom: string | null;
   lastCheckpoint: string | null;
   bestCheckpoint: string | null;
 }
 
-/** The orchestrator's part of a checkpoint (state.json). */
-interface RunState {
+/**
+ * The orchestrator's part of a checkpoint (state.json). Its size does not grow with the
+ * run: the history is in metrics.jsonl, of which it records the position.
+ */
+export interface RunState {
   format: 'hextorch-run-state';
-  version: 1;
+  version: 2;
   loader: LoaderState;
   /** The mini-epoch in progress when the checkpoint was written on a stop request. */
   open: { epoch: number; miniEpoch: number; sums: MetricSums; trainSeconds: number } | null;
-  history: MiniEpochRecord[];
+  metrics: MetricsPosition;
+  last: MiniEpochRecord | null;
+  best: BestRecord | null;
   earlyStopping: { bestLoss: number | null; badMiniEpochs: number };
   trainer: { globalStep: number; samplesSeen: number; learningRate: number };
   rng: { scheme: string; seed: unknown };
   config: Record<string, unknown>;
   versions: { hextorch: string; torch: string | null };
 }
-
-/**
- * Configuration keys whose change makes a resumed run differ from an uninterrupted one;
- * batch size, data seed, augmentation and dataset are checked on the loader state.
- */
-const EXACTNESS_KEYS = ['model', 'boardSize', 'seed'] as const;
 
 export declare interface MiniEpochOrchestrator {
   on(event: 'miniEpochEnd', listener: (record: MiniEpochRecord) => void): this;
@@ -139,7 +163,9 @@ export class MiniEpochOrchestrator extends EventEmitter {
   private readonly logger: Logger;
   private readonly store: CheckpointStore;
   private readonly epochs: number;
-  private history: MiniEpochRecord[] = [];
+  private readonly metrics: MetricsLog;
+  private last: MiniEpochRecord | null = null;
+  private best: BestRecord | null = null;
   private open: RunState['open'] = null;
   private earlyStopping: RunState['earlyStopping'] = { bestLoss: null, badMiniEpochs: 0 };
 
@@ -173,11 +199,12 @@ export class MiniEpochOrchestrator extends EventEmitter {
       keepBest: checkBoolean('keepBest', optional(options.keepBest, true)),
       logger: this.logger,
     });
+    this.metrics = new MetricsLog(options.metricsPath ?? join(options.checkpointDir, 'metrics.jsonl'));
   }
 
-  /** The closed mini-epochs so far, including those restored from a checkpoint. */
-  get records(): readonly MiniEpochRecord[] {
-    return this.history;
+  /** The run's history file (one JSON line per closed mini-epoch). */
+  get metricsPath(): string {
+    return this.metrics.path;
   }
 
   private get weights() {
@@ -199,6 +226,14 @@ export class MiniEpochOrchestrator extends EventEmitter {
   }
 
   async run(): Promise<RunSummary> {
+    try {
+      return await this.runLoop();
+    } finally {
+      await this.metrics.close();
+    }
+  }
+
+  private async runLoop(): Promise<RunSummary> {
     const { trainer, trainLoader } = this.options;
     const resumedFrom = await this.prepare();
     let lastCheckpoint: string | null = resumedFrom;
@@ -207,7 +242,10 @@ export class MiniEpochOrchestrator extends EventEmitter {
       epochs: this.epochs,
       globalBatch: trainer.state.globalStep,
       samplesSeen: trainer.state.samplesSeen,
-      history: this.history,
+      miniEpochs: this.metrics.position().records,
+      last: this.last,
+      best: this.best,
+      metricsPath: this.metrics.path,
       resumedFrom,
       lastCheckpoint,
       bestCheckpoint: this.store.best()?.path ?? null,
@@ -284,11 +322,12 @@ export class MiniEpochOrchestrator extends EventEmitter {
       }
 
       const train = summarize(open.sums, this.weights);
+      const globalBatch = trainer.state.globalStep;
       const record: MiniEpochRecord = {
         epoch: open.epoch,
         miniEpoch: open.miniEpoch,
         batchInEpoch: open.miniEpoch * this.miniEpochBatches + planned,
-        globalBatch: trainer.state.globalStep,
+        globalBatch,
         samplesSeen: trainer.state.samplesSeen,
         train,
         validation,
@@ -296,18 +335,21 @@ export class MiniEpochOrchestrator extends EventEmitter {
         samplesPerSecond: open.trainSeconds > 0 ? open.sums.samples / open.trainSeconds : 0,
         trainSeconds: open.trainSeconds,
         validationSeconds,
-        checkpointSeconds: 0,
-        checkpoint: null,
+        checkpoint: checkpointName({ epoch: open.epoch, miniEpoch: open.miniEpoch, globalBatch, interrupted: false }),
         time: new Date().toISOString(),
       };
       const monitored = validation ? validation.loss : train.loss;
       const improved = this.earlyStopping.bestLoss === null || monitored < this.earlyStopping.bestLoss - (this.options.earlyStopping?.minDelta ?? 0);
       this.earlyStopping = improved ? { bestLoss: monitored, badMiniEpochs: 0 } : { ...this.earlyStopping, badMiniEpochs: this.earlyStopping.badMiniEpochs + 1 };
-      this.history.push(record);
+      if (!this.best || monitored < this.best.loss) {
+        this.best = { epoch: record.epoch, miniEpoch: record.miniEpoch, globalBatch, loss: monitored, validation: validation !== null, checkpoint: record.checkpoint };
+      }
+      this.last = record;
       this.open = null;
+      // The line first, flushed; then the checkpoint that counts it.
+      await this.writeMetricsRecord(record);
       const checkpoint = await this.checkpoint(validation ? validation.loss : null, open);
       record.checkpointSeconds = checkpoint.seconds;
-      record.checkpoint = checkpoint.path;
       lastCheckpoint = checkpoint.path;
       this.logger.info({ ...record, event: 'mini-epoch' }, `epoch ${record.epoch} mini-epoch ${record.miniEpoch}: train loss ${train.loss.toFixed(4)}${validation ? `, validation loss ${validation.loss.toFixed(4)}` : ''}`);
       this.emit('miniEpochEnd', record);
@@ -330,58 +372,96 @@ export class MiniEpochOrchestrator extends EventEmitter {
     const checkpoints = await this.store.open();
     const hasDirectories = await this.store.hasCheckpointDirectories();
     if (this.options.fresh) {
-      const archive = await this.store.archiveAll();
+      const archive = await this.store.archiveAll([this.metrics.path]);
       if (archive) this.warn(`starting fresh: earlier checkpoints were moved to ${archive}`);
+      await this.metrics.reset();
       return null;
     }
-    if (!hasDirectories) return null;
+    if (!hasDirectories) {
+      await this.metrics.reset();
+      return null;
+    }
     if (this.options.resume === 'never') {
       throw new HextorchError('HEXTORCH_INVALID_ARGUMENT', `checkpoint directory ${this.store.dir} already holds checkpoints; resume with resume 'auto', or start over with fresh (--fresh)`);
     }
-    const newest = checkpoints.length > 0 ? await this.store.newestValid() : null;
-    if (!newest) {
-      throw new HextorchError('HEXTORCH_CORRUPT_DATA', `checkpoint directory ${this.store.dir} holds checkpoints but none is valid; refusing to start from scratch silently (use --fresh to start over; the old ones are kept aside)`);
+    // Newest first; a checkpoint whose files do not match their manifest (model.pt is
+    // checked while it is loaded, so it is read once) gives way to the one before it.
+    let skipped = false;
+    for (const checkpoint of [...checkpoints].reverse()) {
+      let state: RunState;
+      try {
+        state = await this.readState(checkpoint);
+      } catch (error) {
+        this.skipCorrupt(checkpoint, error);
+        skipped = true;
+        continue;
+      }
+      this.checkCompatible(checkpoint, state);
+      try {
+        await this.options.trainer.loadCheckpoint(join(checkpoint.path, 'model.pt'), await this.store.digest(checkpoint, 'model.pt'));
+      } catch (error) {
+        if ((error as HextorchError).code !== 'HEXTORCH_CORRUPT_DATA') throw error;
+        this.skipCorrupt(checkpoint, error);
+        skipped = true;
+        continue;
+      }
+      if (skipped) this.warn(`resuming from ${checkpoint.name}: newer checkpoints are corrupt`);
+      await this.restore(checkpoint, state);
+      return checkpoint.path;
     }
-    if (newest !== checkpoints[checkpoints.length - 1]) {
-      this.warn(`resuming from ${newest.name}: newer checkpoints are corrupt`);
-    }
-    await this.restore(newest);
-    return newest.path;
+    throw new HextorchError('HEXTORCH_CORRUPT_DATA', `checkpoint directory ${this.store.dir} holds checkpoints but none is valid; refusing to start from scratch silently (use --fresh to start over; the old ones are kept aside)`);
   }
 
-  private async restore(checkpoint: Checkpoint): Promise<void> {
-    const state = JSON.parse(await readFile(join(checkpoint.path, 'state.json'), 'utf8')) as RunState;
-    const config = this.options.config ?? {};
+  private skipCorrupt(checkpoint: Checkpoint, error: unknown): void {
+    this.logger.warn({ checkpoint: checkpoint.name, reason: (error as Error).message }, 'skipping a corrupt checkpoint; falling back to the previous one');
+  }
+
+  /** state.json, checked against the manifest (read once, hashed in memory). */
+  private async readState(checkpoint: Checkpoint): Promise<RunState> {
+    const path = join(checkpoint.path, 'state.json');
+    const text = await readFile(path);
+    const expected = await this.store.digest(checkpoint, 'state.json');
+    if (text.length !== expected.bytes || createHash('sha256').update(text).digest('hex') !== expected.sha256) {
+      throw new HextorchError('HEXTORCH_CORRUPT_DATA', `checkpoint file ${path} does not match its manifest (corrupt or modified)`);
+    }
+    const state = JSON.parse(text.toString('utf8')) as RunState;
+    if (state.format !== 'hextorch-run-state' || state.version !== 2) {
+      throw new HextorchError('HEXTORCH_CORRUPT_DATA', `${path}: run state format ${String(state.format)} v${String(state.version)} is not the supported v2`);
+    }
+    return state;
+  }
+
+  /** The resume compatibility check (src/resume-check.ts): refused unless --force. */
+  private checkCompatible(checkpoint: Checkpoint, state: RunState): void {
+    const mismatches = resumeMismatches(state, { loader: this.options.trainLoader.state(), config: this.options.config ?? {} });
+    if (mismatches.length === 0) return;
+    if (!this.options.force) {
+      throw resumeMismatchError(`cannot resume ${checkpoint.name} exactly`, mismatches, '. Use the original options, --fresh to start over, or --force to resume anyway');
+    }
+    this.warn(`resuming despite changed options (--force): ${mismatches.join('; ')}`);
+  }
+
+  private async restore(checkpoint: Checkpoint, state: RunState): Promise<void> {
     const loader = this.options.trainLoader;
-    const mismatches: string[] = [];
-    const compare = (name: string, was: unknown, now: unknown) => {
-      if (JSON.stringify(was) !== JSON.stringify(now)) mismatches.push(`${name} was ${JSON.stringify(was)}, now ${JSON.stringify(now)}`);
-    };
     const now = loader.state();
-    if (state.loader.fingerprint !== now.fingerprint) mismatches.push(`the dataset changed (fingerprint ${state.loader.fingerprint}, now ${now.fingerprint})`);
-    compare('batchSize', state.loader.batchSize, now.batchSize);
-    compare('the data seed', state.loader.seed, now.seed);
-    compare('augment', state.loader.augment, now.augment);
-    for (const key of EXACTNESS_KEYS) {
-      if (key in state.config && key in config) compare(key, state.config[key], config[key]);
-    }
-    if (mismatches.length > 0) {
-      if (!this.options.force) {
-        throw new HextorchError('HEXTORCH_RESUME_MISMATCH', `cannot resume ${checkpoint.name} exactly: ${mismatches.join('; ')}. Use the original options, --fresh to start over, or --force to resume anyway`);
-      }
-      this.warn(`resuming despite changed options (--force): ${mismatches.join('; ')}`);
-    }
-    await this.options.trainer.loadCheckpoint(join(checkpoint.path, 'model.pt'));
     const forced = this.options.force ? { ...state.loader, fingerprint: now.fingerprint, seed: now.seed, batchSize: now.batchSize, augment: now.augment } : state.loader;
     if (this.options.force && state.loader.batchSize !== now.batchSize) {
       forced.sampleInEpoch = Math.floor(state.loader.sampleInEpoch / now.batchSize) * now.batchSize;
     }
     loader.restore(forced);
-    this.history = state.history;
+    const aside = await this.metrics.resumeAt(state.metrics, this.options.force ?? false);
+    if (aside) this.warn(`the history did not match the checkpoint (--force): it was set aside as ${aside} and a new ${this.metrics.path} starts here`);
+    this.last = state.last;
+    this.best = state.best;
     this.open = state.open;
     this.earlyStopping = state.earlyStopping;
     this.logger.info({ event: 'resume', checkpoint: checkpoint.path, globalBatch: checkpoint.globalBatch, epoch: loader.epoch, batchInEpoch: loader.batchInEpoch }, `resumed from ${checkpoint.name}`);
     this.emit('resumed', { checkpoint: checkpoint.path, globalBatch: checkpoint.globalBatch });
+  }
+
+  /** Appends a closed mini-epoch to the history (flushed before the checkpoint that counts it). */
+  private async writeMetricsRecord(record: MiniEpochRecord): Promise<void> {
+    await this.metrics.append(record);
   }
 
   /** Writes a checkpoint of the current state; `closed` is the mini-epoch just closed, if any. */
@@ -392,10 +472,12 @@ export class MiniEpochOrchestrator extends EventEmitter {
     const started = performance.now();
     const state: RunState = {
       format: 'hextorch-run-state',
-      version: 1,
+      version: 2,
       loader: trainLoader.state(),
       open: this.open,
-      history: this.history,
+      metrics: this.metrics.position(),
+      last: this.last,
+      best: this.best,
       earlyStopping: this.earlyStopping,
       trainer: trainer.state,
       rng: { scheme: 'counter-based: data order from (seed, epoch, index), dropout from (seed, global step)', seed: this.options.config?.seed ?? null },
@@ -412,10 +494,10 @@ export class MiniEpochOrchestrator extends EventEmitter {
         interrupted,
         createdAt: new Date().toISOString(),
       },
-      async (dir) => {
-        await trainer.saveCheckpoint(join(dir, 'model.pt'), { globalBatch: trainer.state.globalStep });
-        await writeFile(join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
-      },
+      async (dir) => ({
+        'model.pt': await trainer.saveCheckpoint(join(dir, 'model.pt'), { globalBatch: trainer.state.globalStep }),
+        'state.json': await writeFileDurable(join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`),
+      }),
       () => faultPoint('checkpoint-write'),
     );
     const seconds = (performance.now() - started) / 1000;

@@ -174,6 +174,7 @@ export class Trainer {
     return this.handle;
   }
 
+  /** Counters as of the end of the last native call (safe to read while a step runs). */
   get state(): TrainerState {
     const s = this.native().state();
     return { globalStep: s.step, samplesSeen: s.samples, learningRate: s.learningRate, stepSeconds: s.stepSeconds };
@@ -245,16 +246,24 @@ export class Trainer {
     });
   }
 
-  /** Model, optimiser, LR schedule position, counters and `extra` in one file. */
-  async saveCheckpoint(path: string, extra: unknown = null): Promise<void> {
+  /**
+   * Model, optimiser, LR schedule position, counters and `extra` in one file, flushed to
+   * disk off the JS thread; returns its size and SHA-256 (hashed while writing). An I/O
+   * failure (a full disk included) is HEXTORCH_IO naming the file; the file is removed.
+   */
+  async saveCheckpoint(path: string, extra: unknown = null): Promise<{ bytes: number; sha256: string }> {
     const handle = this.native();
-    await callNative(() => handle.save(path, JSON.stringify(extra)));
+    return callNative(() => handle.save(path, JSON.stringify(extra)));
   }
 
-  /** Restores a file written by saveCheckpoint; returns its `extra`. */
-  async loadCheckpoint(path: string): Promise<unknown> {
+  /**
+   * Restores a file written by saveCheckpoint, reading it once; with `expected` (from a
+   * manifest) a different size or SHA-256 is HEXTORCH_CORRUPT_DATA and nothing is loaded.
+   * Returns its `extra`.
+   */
+  async loadCheckpoint(path: string, expected?: { bytes: number; sha256: string }): Promise<unknown> {
     const handle = this.native();
-    return JSON.parse(await callNative(() => handle.load(path))) as unknown;
+    return JSON.parse(await callNative(() => handle.load(path, expected))) as unknown;
   }
 
   /** A digest of every weight and buffer: equal digests mean identical models. */

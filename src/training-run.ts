@@ -2,15 +2,16 @@
  * A training run as the CLI (and scripts) start it: one JSON-serialisable config in, a
  * run directory out (checkpoints/, train.log, metrics.jsonl, config.json).
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomicAsync } from './atomic-file';
 import { DataLoader } from './data-loader';
 import { HextorchError, invalidOption } from './errors';
 import { info } from './info';
-import { MiniEpochOrchestrator, type MiniEpochRecord, type RunSummary } from './orchestrator';
+import { MiniEpochOrchestrator, type RunSummary } from './orchestrator';
 import { checkInteger, checkOneOf, checkString, optional } from './options';
+import { lockRunDirectory } from './run-lock';
 import { Trainer, type TrainerOptions } from './trainer';
 
 /** A run: the Trainer's options (defaults and checks live there) plus data, run directory and schedule. */
@@ -101,6 +102,21 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
   } catch (error) {
     throw new HextorchError('HEXTORCH_IO', `cannot create run directory ${runDir}: ${(error as Error).message}`);
   }
+  // Before anything is read or written there (--fresh included): one trainer per run directory.
+  const lock = lockRunDirectory(runDir);
+  try {
+    return await trainInRunDirectory(config, handlers, { runDir, checkpointDir, logPath, metricsPath });
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainInRunDirectory(
+  config: ReturnType<typeof resolveConfig>,
+  handlers: TrainRunHandlers,
+  paths: { runDir: string; checkpointDir: string; logPath: string; metricsPath: string },
+): Promise<TrainRunResult> {
+  const { runDir, checkpointDir, logPath, metricsPath } = paths;
   // JSON lines to RUN/train.log, written synchronously: a killed process loses no line.
   const logger = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: logPath, sync: true, append: true }));
 
@@ -122,7 +138,7 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
       data, run, epochs, batchSize, miniEpochBatches, miniEpochSamples, augment, workers, valMaxBatches,
       ...trainer.options, datasetFingerprint: trainLoader.fingerprint,
     };
-    writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
+    await writeFileAtomicAsync(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
     const orchestrator = new MiniEpochOrchestrator({
       trainer,
       trainLoader,
@@ -131,6 +147,7 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
       ...(miniEpochSamples !== undefined ? { miniEpochSamples } : {}),
       epochs,
       checkpointDir,
+      metricsPath,
       ...(keepLast !== undefined ? { keepLast } : {}),
       ...(keepBest !== undefined ? { keepBest } : {}),
       ...(earlyStopping ? { earlyStopping } : {}),
@@ -142,20 +159,8 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
       ...(handlers.signal ? { signal: handlers.signal } : {}),
       logger,
     });
-    // metrics.jsonl is rebuilt from the checkpoint's history on resume, so records of
-    // work lost in a crash never linger in it.
-    let historyWritten = false;
-    const writeHistory = (history: MiniEpochRecord[]) => {
-      writeFileAtomic(metricsPath, history.map((r) => JSON.stringify(r)).join('\n') + (history.length ? '\n' : ''));
-      historyWritten = true;
-    };
-    orchestrator.on('miniEpochEnd', (record) => {
-      if (!historyWritten) writeHistory(orchestrator.records.slice(0, -1));
-      appendFileSync(metricsPath, `${JSON.stringify(record)}\n`);
-    });
     handlers.onEvent?.(orchestrator);
     const summary = await orchestrator.run();
-    if (!historyWritten) writeHistory(summary.history);
     return {
       ...summary,
       runDir,

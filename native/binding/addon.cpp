@@ -15,6 +15,7 @@
 #include "play_wrap.h"
 #include "export_wrap.h"
 #include "promise_worker.h"
+#include "run_lock_wrap.h"
 #include "runtime/info.h"
 #include "trainer_wrap.h"
 #include "util/error.h"
@@ -266,6 +267,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("generateDataset", Napi::Function::New(env, generateDataset, "generateDataset"));
   exports.Set("inspectDataset", Napi::Function::New(env, inspectDataset, "inspectDataset"));
   exports.Set("readPosition", Napi::Function::New(env, readPosition, "readPosition"));
+  registerRunLock(env, exports);
   registerPlay(env, exports);
   exports.Set("isRecordFile", Napi::Function::New(env, isRecordFile, "isRecordFile"));
   registerExport(env, exports);

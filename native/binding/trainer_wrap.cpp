@@ -85,6 +85,7 @@ Napi::Value TrainerWrap::create(const Napi::CallbackInfo& info) {
       env, [options, result, executor] { executor->run([&] { *result = std::make_shared<train::Trainer>(options); }); },
       [result, executor](Napi::Env e) -> Napi::Value {
         Napi::Object object = addonData(e).trainerConstructor.New({});
+        Unwrap(object)->published_->set((*result)->state());  // no call runs yet
         Unwrap(object)->trainer_ = std::move(*result);
         Unwrap(object)->executor_ = executor;
         return object;
@@ -92,8 +93,16 @@ Napi::Value TrainerWrap::create(const Napi::CallbackInfo& info) {
 }
 
 std::function<void()> TrainerWrap::onTrainerThread(std::shared_ptr<train::Trainer> trainer, Job job) const {
-  return [executor = executor_, trainer = std::move(trainer), job = std::move(job)] {
-    executor->run([&] { job(*trainer); });
+  return [executor = executor_, published = published_, trainer = std::move(trainer), job = std::move(job)] {
+    executor->run([&] {
+      try {
+        job(*trainer);
+      } catch (...) {
+        published->set(trainer->state());
+        throw;
+      }
+      published->set(trainer->state());
+    });
   };
 }
 
@@ -187,18 +196,34 @@ Napi::Value TrainerWrap::save(const Napi::CallbackInfo& info) {
   }
   std::string path = info[0].As<Napi::String>(), extra = info[1].As<Napi::String>();
   auto trainer = begin(env, "save");
-  return PromiseWorker::run(env, onTrainerThread(trainer, [path, extra](train::Trainer& t) { t.save(path, extra); }), nullptr,
-                            [this] { busy_ = false; }, Value());
+  auto digest = std::make_shared<train::FileDigest>();
+  return PromiseWorker::run(
+      env, onTrainerThread(trainer, [path, extra, digest](train::Trainer& t) { *digest = t.save(path, extra); }),
+      [digest](Napi::Env e) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(e);
+        out.Set("bytes", static_cast<double>(digest->bytes));
+        out.Set("sha256", digest->sha256);
+        return out;
+      },
+      [this] { busy_ = false; }, Value());
 }
 
 Napi::Value TrainerWrap::load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString()) throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "load expects (path)"});
+  if (!info[0].IsString()) throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "load expects (path, expected?)"});
   std::string path = info[0].As<Napi::String>();
+  // expected: { bytes, sha256 } from the checkpoint's manifest, checked while reading.
+  std::shared_ptr<train::FileDigest> expected;
+  if (info.Length() > 1 && info[1].IsObject()) {
+    Napi::Object o = info[1].As<Napi::Object>();
+    expected = std::make_shared<train::FileDigest>();
+    expected->bytes = getUint64(o, "bytes", 0);
+    expected->sha256 = getString(o, "sha256", "");
+  }
   auto trainer = begin(env, "load");
   auto extra = std::make_shared<std::string>();
   return PromiseWorker::run(
-      env, onTrainerThread(trainer, [path, extra](train::Trainer& t) { *extra = t.load(path); }),
+      env, onTrainerThread(trainer, [path, expected, extra](train::Trainer& t) { *extra = t.load(path, expected.get()); }),
       [extra](Napi::Env e) -> Napi::Value { return Napi::String::New(e, *extra); }, [this] { busy_ = false; }, Value());
 }
 
@@ -212,7 +237,8 @@ Napi::Value TrainerWrap::weightsDigest(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TrainerWrap::state(const Napi::CallbackInfo& info) {
-  train::TrainerState s = get(info.Env())->state();
+  get(info.Env());  // throws when disposed
+  train::TrainerState s = published_->get();
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("step", static_cast<double>(s.step));
   out.Set("samples", static_cast<double>(s.samples));

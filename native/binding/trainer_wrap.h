@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <memory>
+#include <mutex>
 
 #include "train/trainer.h"
 #include "util/serial_executor.h"
@@ -40,8 +41,24 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   using Job = std::function<void(train::Trainer&)>;
   std::function<void()> onTrainerThread(std::shared_ptr<train::Trainer> trainer, Job job) const;
 
+  // The trainer's counters as of the end of its last call, published by the trainer
+  // thread: state() reads this, never the trainer while a step runs.
+  struct Published {
+    std::mutex mutex;
+    train::TrainerState state;
+    void set(const train::TrainerState& s) {
+      std::lock_guard<std::mutex> lock(mutex);
+      state = s;
+    }
+    train::TrainerState get() {
+      std::lock_guard<std::mutex> lock(mutex);
+      return state;
+    }
+  };
+
   std::shared_ptr<train::Trainer> trainer_;
   std::shared_ptr<SerialExecutor> executor_;
+  std::shared_ptr<Published> published_ = std::make_shared<Published>();
   bool busy_ = false;
 };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The hextorch command line. Exit codes: 0 ok, 1 failure, 2 bad usage or options, 130/143 interrupted. */
+/** The hextorch command line. Exit codes: 0 ok, 1 failure, 2 bad usage or options (or a run directory in use), 130/143 interrupted. */
 import { HextorchError } from '../errors';
 import { UsageError } from './args';
 import { demoCommand } from './commands/demo';
@@ -64,6 +64,6 @@ main(process.argv.slice(2)).then(
     const message = error instanceof Error ? error.message : String(error);
     console.error(`hextorch: ${message}`);
     if (process.env.HEXTORCH_DEBUG && error instanceof Error) console.error(error.stack);
-    process.exitCode = code === 'HEXTORCH_INVALID_ARGUMENT' || error instanceof UsageError ? 2 : 1;
+    process.exitCode = code === 'HEXTORCH_INVALID_ARGUMENT' || code === 'HEXTORCH_RUN_LOCKED' || error instanceof UsageError ? 2 : 1;
   },
 );

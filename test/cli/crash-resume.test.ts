@@ -5,7 +5,9 @@
  * checkpoint; a corrupted newest checkpoint falls back to the previous one.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { runCli, startCli, tempDir } from '../helpers';
@@ -37,6 +39,21 @@ before(() => {
   assert.ok(batchesPerEpoch > 60 && batchesPerEpoch % 20 !== 0, `want a partial final mini-epoch, got ${batchesPerEpoch} batches`);
 });
 
+/**
+ * metrics.jsonl with the wall-clock fields (time, seconds, samples/s) removed: those differ
+ * between any two runs; everything else must match byte for byte.
+ */
+function deterministicMetrics(run: string): string {
+  return readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const { time: _t, trainSeconds: _a, validationSeconds: _b, samplesPerSecond: _c, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    })
+    .join('\n');
+}
+
 function checkpointBatches(run: string): number[] {
   return readdirSync(join(run, 'checkpoints'))
     .filter((e) => e.startsWith('ckpt-'))
@@ -65,6 +82,9 @@ describe('SIGKILL at any point, then resume: bit-identical weights', () => {
       assert.equal(summary.globalBatch, reference.globalBatch);
       assert.equal(summary.weightsDigest, reference.weightsDigest);
       assert.ok(!readdirSync(join(run, 'checkpoints')).some((e) => e.startsWith('.tmp-')), 'no temporary left');
+      const metrics = deterministicMetrics(run);
+      assert.equal(metrics.split('\n').length, 2 * Math.ceil(batchesPerEpoch / 20), 'one line per mini-epoch, none lost or repeated');
+      assert.equal(metrics, deterministicMetrics(join(root, 'reference')), 'the history equals the uninterrupted run\'s');
     });
   }
 });
@@ -141,5 +161,150 @@ describe('signals and corruption', () => {
     const summary = summaryOf(again.stdout);
     assert.notEqual(summary.resumedFrom, join(run, 'checkpoints', newest));
     assert.equal(summary.weightsDigest, reference.weightsDigest);
+  });
+});
+
+describe('one trainer per run directory', () => {
+  test('a second train on a live run fails at once (exit 2) naming pid and host, --fresh too; a dead holder never blocks', async () => {
+    const run = join(root, 'locked');
+    const first = startCli(trainArgs(run));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (checkpointCount(run) >= 1) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 20);
+      first.child.on('close', () => {
+        clearInterval(timer);
+        reject(new Error(`the run finished early: ${first.output()}`));
+      });
+    });
+    const pid = first.child.pid!;
+    for (const extra of [[], ['--fresh']]) {
+      const started = Date.now();
+      const second = runCli([...trainArgs(run), ...extra]);
+      assert.equal(second.status, 2, second.stdout + second.stderr);
+      assert.match(second.stderr, new RegExp(`in use by process ${pid} on host ${hostname()}`));
+      assert.match(second.stderr, /one trainer per run directory/);
+      assert.equal(second.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
+      assert.ok(Date.now() - started < 15_000, 'fails at once');
+    }
+    assert.ok(!readdirSync(join(run, 'checkpoints')).some((e) => e.startsWith('archived-')), '--fresh did not touch the live run');
+    first.child.kill('SIGKILL');
+    const killed = await first.done;
+    assert.equal(killed.signal, 'SIGKILL');
+    assert.ok(existsSync(join(run, 'train.lock')), 'the lock file stays; its OS lock died with the process');
+    const resumed = runCli(trainArgs(run));
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.equal(summaryOf(resumed.stdout).weightsDigest, reference.weightsDigest);
+    assert.equal(deterministicMetrics(run), deterministicMetrics(join(root, 'reference')));
+  });
+});
+
+/** Mounts a tmpfs of `size` on `dir`: null, or why it could not (the test is then skipped). */
+function mountTmpfs(dir: string, size: string): string | null {
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
+  return r.status === 0 ? null : `cannot mount a tmpfs here (${(r.stderr || r.error?.message || 'needs root').trim()})`;
+}
+
+function mountCommand(...args: string[]): void {
+  const r = spawnSync('mount', args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+}
+
+function umount(dir: string): void {
+  spawnSync('umount', [dir]);
+}
+
+/** The newest checkpoint, `latest` and whether every file of the newest matches its manifest. */
+async function newestCheckpoint(run: string) {
+  const { CheckpointStore } = await import('../../src/checkpoint-store');
+  const { resolveLogger } = await import('../../src/logger');
+  const dir = join(run, 'checkpoints');
+  const store = new CheckpointStore({ dir, keepLast: 10, keepBest: true, logger: resolveLogger({ level: 'silent' }, 'test') });
+  const all = await store.open();
+  const valid = await store.newestValid();
+  return { newest: all[all.length - 1]?.name, valid: valid?.name, latest: readFileSync(join(dir, 'latest'), 'utf8').trim(), temporaries: readdirSync(dir).filter((e) => e.startsWith('.tmp-') || e.endsWith('.tmp')) };
+}
+
+describe('I/O errors: a clean error, the newest good checkpoint intact, resume afterwards', () => {
+  test('a full disk (tmpfs) during a checkpoint write', async (t) => {
+    const mount = join(root, 'full-disk');
+    const skip = mountTmpfs(mount, '48m');
+    if (skip) {
+      t.skip(skip);
+      return;
+    }
+    try {
+      const run = join(mount, 'run');
+      const first = runCli([...trainArgs(run), '--epochs', '1']);
+      assert.equal(first.status, 0, first.stderr);
+      const before = await newestCheckpoint(run);
+      const metricsBefore = readFileSync(join(run, 'metrics.jsonl'), 'utf8');
+      // Leave 64 KiB: the next mini-epoch's line fits, its checkpoint's model.pt does not.
+      const free = () => { const s = statfsSync(mount); return s.bavail * s.bsize; };
+      writeFileSync(join(mount, 'filler'), Buffer.alloc(free() - 64 * 1024));
+      const full = runCli(trainArgs(run));
+      assert.equal(full.status, 1, full.stdout + full.stderr);
+      const lines = full.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `one line, no stack trace:\n${full.stderr}`);
+      assert.match(lines[0]!, /^hextorch: cannot write checkpoint .*model\.pt.*disk is full/);
+      assert.doesNotMatch(full.stderr, /terminate called|c10::Error|\bat \w+ \(/);
+      const after = await newestCheckpoint(run);
+      assert.deepEqual(after, before, 'the newest good checkpoint and latest are as they were, no temporaries');
+      assert.equal(after.valid, after.newest);
+      assert.equal(after.latest, after.newest);
+      // Space freed: the run resumes and ends as the uninterrupted one.
+      spawnSync('rm', ['-f', join(mount, 'filler')]);
+      const resumed = runCli(trainArgs(run));
+      assert.equal(resumed.status, 0, resumed.stderr);
+      assert.equal(summaryOf(resumed.stdout).weightsDigest, reference.weightsDigest);
+      assert.ok(readFileSync(join(run, 'metrics.jsonl'), 'utf8').startsWith(metricsBefore));
+      assert.equal(deterministicMetrics(run), deterministicMetrics(join(root, 'reference')));
+    } finally {
+      umount(mount);
+    }
+  });
+
+  test('a read-only run directory', async (t) => {
+    const mount = join(root, 'read-only');
+    const skip = mountTmpfs(mount, '48m');
+    if (skip) {
+      t.skip(skip);
+      return;
+    }
+    try {
+      const run = join(mount, 'run');
+      const first = runCli([...trainArgs(run), '--epochs', '1']);
+      assert.equal(first.status, 0, first.stderr);
+      const before = await newestCheckpoint(run);
+      mountCommand('-o', 'remount,ro', mount);
+      const refused = runCli(trainArgs(run));
+      assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+      assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+      assert.match(refused.stderr, /^hextorch: cannot .*train\.lock: Read-only file system/);
+      mountCommand('-o', 'remount,rw', mount);
+      assert.deepEqual(await newestCheckpoint(run), before);
+      // Only the checkpoint directory read-only: the run trains a mini-epoch, then fails cleanly.
+      const checkpoints = join(run, 'checkpoints');
+      mountCommand('--bind', checkpoints, checkpoints);
+      try {
+        mountCommand('-o', 'remount,bind,ro', checkpoints);
+        const failed = runCli(trainArgs(run));
+        assert.equal(failed.status, 1, failed.stdout + failed.stderr);
+        assert.equal(failed.stderr.trim().split('\n').length, 1, failed.stderr);
+        assert.match(failed.stderr, /^hextorch: cannot write checkpoint .*read-only file system/i);
+      } finally {
+        umount(checkpoints);
+      }
+      assert.deepEqual(await newestCheckpoint(run), before);
+      const resumed = runCli(trainArgs(run));
+      assert.equal(resumed.status, 0, resumed.stderr);
+      assert.equal(summaryOf(resumed.stdout).weightsDigest, reference.weightsDigest);
+    } finally {
+      umount(mount);
+    }
   });
 });

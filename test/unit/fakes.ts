@@ -1,5 +1,8 @@
 /** A fake trainer and loader for testing the orchestration logic alone. */
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
+import type { FileDigest } from '../../src/checkpoint-store';
+import { HextorchError } from '../../src/errors';
 import type { Batch, LoaderState } from '../../src/data-loader';
 import type { MetricSums } from '../../src/metrics';
 import type { LoaderLike, TrainerLike } from '../../src/orchestrator';
@@ -92,12 +95,19 @@ export class FakeTrainer implements TrainerLike {
     return { sums: sums(count, count * 4, loss), stopped: false, seconds: 0.001 };
   }
 
-  async saveCheckpoint(path: string): Promise<void> {
-    await writeFile(path, JSON.stringify({ step: this.step, samples: this.samples }));
+  async saveCheckpoint(path: string): Promise<FileDigest> {
+    const data = Buffer.from(JSON.stringify({ step: this.step, samples: this.samples }));
+    await writeFile(path, data);
+    return { bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
   }
 
-  async loadCheckpoint(path: string): Promise<unknown> {
-    const s = JSON.parse(await readFile(path, 'utf8')) as { step: number; samples: number };
+  /** Like the real one: checks the file against `expected` before loading anything. */
+  async loadCheckpoint(path: string, expected?: FileDigest): Promise<unknown> {
+    const data = await readFile(path);
+    if (expected && (data.length !== expected.bytes || createHash('sha256').update(data).digest('hex') !== expected.sha256)) {
+      throw new HextorchError('HEXTORCH_CORRUPT_DATA', `checkpoint file ${path} does not match its manifest`);
+    }
+    const s = JSON.parse(data.toString('utf8')) as { step: number; samples: number };
     this.step = s.step;
     this.samples = s.samples;
     return null;

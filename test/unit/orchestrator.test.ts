@@ -3,6 +3,7 @@ import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { MiniEpochOrchestrator, type OrchestratorOptions } from '../../src/orchestrator';
+import { readMetrics } from '../../src/report';
 import { tempDir } from '../helpers';
 import { FakeLoader, FakeTrainer } from './fakes';
 
@@ -22,6 +23,11 @@ function setup(length: number, options: Partial<OrchestratorOptions> & { withVal
   return { trainer, trainLoader, valLoader, orchestrator };
 }
 
+/** The run's history as written to its metrics file. */
+function history(summary: { metricsPath: string }) {
+  return readMetrics(summary.metricsPath);
+}
+
 describe('mini-epoch schedule', () => {
   test('13 batches per epoch, N = 5, 2 epochs: chunks [5,5,3,5,5,3] and 6 validations', async () => {
     const { trainer, orchestrator } = setup(13, { miniEpochBatches: 5, epochs: 2 });
@@ -36,7 +42,8 @@ describe('mini-epoch schedule', () => {
     assert.deepEqual(epochEnds, [0, 1]);
     assert.equal(summary.status, 'completed');
     assert.equal(summary.globalBatch, 26);
-    assert.equal(summary.history.length, 6);
+    assert.equal(summary.miniEpochs, 6);
+    assert.equal(history(summary).length, 6);
   });
 
   test('7 batches, N = 3: chunks [3,3,1]; every event carries batch and sample counts', async () => {
@@ -78,7 +85,7 @@ describe('mini-epoch schedule', () => {
     const summary = await orchestrator.run();
     assert.equal(trainer.validations, 0);
     assert.equal(checkpoints.length, 3);
-    assert.ok(summary.history.every((r) => r.validation === null));
+    assert.ok(history(summary).every((r) => r.validation === null));
   });
 
   test('early stopping after `patience` mini-epochs without improvement', async () => {
@@ -104,7 +111,8 @@ describe('resume', () => {
     assert.ok(summary.resumedFrom?.includes('b000000010'));
     assert.equal(second.trainer.step, 26);
     assert.deepEqual(second.trainer.chunks, [3, 5, 5, 3]);
-    assert.equal(summary.history.length, 6);
+    assert.equal(summary.miniEpochs, 6);
+    assert.deepEqual(history(summary).map((r) => r.globalBatch), [5, 10, 13, 18, 23, 26], 'one line per mini-epoch, none twice');
   });
 
   test('a stop request mid-mini-epoch checkpoints at once; the resumed run closes that mini-epoch', async () => {
@@ -122,8 +130,8 @@ describe('resume', () => {
     const second = setup(13, { miniEpochBatches: 5, checkpointDir: dir });
     const summary = await second.orchestrator.run();
     assert.deepEqual(second.trainer.chunks, [3, 3]);
-    assert.deepEqual(summary.history.map((r) => r.batchInEpoch), [5, 10, 13]);
-    assert.equal(summary.history[1]!.train.batches, 5, 'the interrupted mini-epoch keeps the metrics of its first batches');
+    assert.deepEqual(history(summary).map((r) => r.batchInEpoch), [5, 10, 13]);
+    assert.equal(history(summary)[1]!.train.batches, 5, 'the interrupted mini-epoch keeps the metrics of its first batches');
   });
 
   test('a directory with checkpoints is never silently restarted', async () => {
@@ -201,5 +209,86 @@ describe('checkpoint retention', () => {
     const again = setup(2, { miniEpochBatches: 2, checkpointDir: dir, epochs: 2 });
     await again.orchestrator.run();
     assert.ok(!readdirSync(dir).some((e) => e.startsWith('.tmp-')));
+  });
+});
+
+describe('constant-size run state, history in metrics.jsonl', () => {
+  function newestState(dir: string): { bytes: number; state: Record<string, unknown> } {
+    const newest = readdirSync(dir).filter((e) => e.startsWith('ckpt-')).sort().pop()!;
+    const text = readFileSync(join(dir, newest, 'state.json'), 'utf8');
+    return { bytes: Buffer.byteLength(text), state: JSON.parse(text) as Record<string, unknown> };
+  }
+
+  test('after 1,000 mini-epochs the run state is as small as after 10', async () => {
+    const sizes: number[] = [];
+    for (const miniEpochs of [10, 1000]) {
+      const dir = join(tempDir(), 'checkpoints');
+      const { orchestrator } = setup(miniEpochs, { miniEpochBatches: 1, checkpointDir: dir, keepLast: 1, keepBest: false, withValidation: false });
+      const summary = await orchestrator.run();
+      assert.equal(summary.miniEpochs, miniEpochs);
+      assert.equal(history(summary).length, miniEpochs, 'the history is complete in metrics.jsonl');
+      const { bytes, state } = newestState(dir);
+      assert.equal((state.metrics as { records: number }).records, miniEpochs);
+      assert.ok(!('history' in state));
+      sizes.push(bytes);
+    }
+    // Only the digits of the counters differ.
+    assert.ok(Math.abs(sizes[1]! - sizes[0]!) < 64, `state.json: ${sizes[0]} bytes after 10 mini-epochs, ${sizes[1]} after 1,000`);
+  });
+
+  test('resume cuts metrics.jsonl back to the checkpoint: lines written after it never appear twice', async () => {
+    const dir = join(tempDir(), 'checkpoints');
+    const metricsPath = join(dir, 'metrics.jsonl');
+    const first = setup(13, { miniEpochBatches: 5, epochs: 2, checkpointDir: dir });
+    first.orchestrator.on('miniEpochEnd', (r) => {
+      if (r.globalBatch === 10) throw new Error('simulated crash');
+    });
+    await assert.rejects(first.orchestrator.run(), /simulated crash/);
+    // A line appended before a checkpoint that was never committed (the kill came in between).
+    appendFileSync(metricsPath, '{"epoch":0,"miniEpoch":2,"globalBatch":13,"lost":true}\n{"partial');
+    const second = setup(13, { miniEpochBatches: 5, epochs: 2, checkpointDir: dir });
+    const summary = await second.orchestrator.run();
+    const lines = readFileSync(metricsPath, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 6);
+    assert.ok(!lines.some((l) => l.includes('"lost"') || l.includes('partial')));
+    assert.deepEqual(history(summary).map((r) => r.globalBatch), [5, 10, 13, 18, 23, 26]);
+  });
+
+  test('an edited history is refused on resume; --force sets it aside and goes on', async () => {
+    const dir = join(tempDir(), 'checkpoints');
+    const metricsPath = join(dir, 'metrics.jsonl');
+    const first = setup(10, { miniEpochBatches: 2, checkpointDir: dir });
+    first.orchestrator.on('miniEpochEnd', (r) => {
+      if (r.globalBatch === 6) throw new Error('stop');
+    });
+    await assert.rejects(first.orchestrator.run());
+    writeFileSync(metricsPath, readFileSync(metricsPath, 'utf8').replace('"epoch":0', '"epoch":7'));
+    await assert.rejects(setup(10, { miniEpochBatches: 2, checkpointDir: dir }).orchestrator.run(), (e: Error & { code?: string }) => e.code === 'HEXTORCH_CORRUPT_DATA' && /metrics\.jsonl does not match the checkpoint's history/.test(e.message));
+    const forced = setup(10, { miniEpochBatches: 2, checkpointDir: dir, force: true });
+    const warnings: string[] = [];
+    forced.orchestrator.on('warning', (w) => warnings.push(w));
+    const summary = await forced.orchestrator.run();
+    assert.equal(summary.status, 'completed');
+    assert.match(warnings.join('\n'), /set aside as .*metrics\.jsonl\.set-aside-/);
+    assert.ok(readdirSync(dir).some((e) => e.startsWith('metrics.jsonl.set-aside-')), 'the edited file is kept');
+    assert.deepEqual(history(summary).map((r) => r.globalBatch), [8, 10]);
+  });
+
+  test('the best mini-epoch and early stopping survive a resume as constant-size summaries', async () => {
+    const dir = join(tempDir(), 'checkpoints');
+    const first = setup(20, { miniEpochBatches: 2, checkpointDir: dir, earlyStopping: { patience: 3 } });
+    first.trainer.validationLosses = [1.0, 0.5, 0.9, 0.8];
+    first.orchestrator.on('miniEpochEnd', (r) => {
+      if (r.globalBatch === 8) throw new Error('stop');
+    });
+    await assert.rejects(first.orchestrator.run());
+    const second = setup(20, { miniEpochBatches: 2, checkpointDir: dir, earlyStopping: { patience: 3 } });
+    second.trainer.validationLosses = [0.7];
+    const summary = await second.orchestrator.run();
+    assert.equal(summary.status, 'early-stopped', 'two bad mini-epochs before the kill count toward the patience');
+    assert.equal(second.trainer.validations, 1);
+    assert.equal(summary.best?.globalBatch, 4);
+    assert.equal(summary.best?.loss, 0.5);
+    assert.equal(summary.last?.globalBatch, 10);
   });
 });

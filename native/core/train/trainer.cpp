@@ -480,10 +480,10 @@ std::string optionsSignature(const TrainerOptions& o) {
 }
 }  // namespace
 
-void Trainer::save(const std::string& path, const std::string& extra) {
+FileDigest Trainer::save(const std::string& path, const std::string& extra) {
   Impl& m = *impl_;
-  guarded("cannot write checkpoint " + path, [&] {
-    torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive archive;
+  guarded("cannot serialise checkpoint " + path, [&] {
     torch::serialize::OutputArchive modelArchive, optimizerArchive;
     m.net->save(modelArchive);
     m.optimizer->save(optimizerArchive);
@@ -493,19 +493,19 @@ void Trainer::save(const std::string& path, const std::string& extra) {
     archive.write("samples", torch::tensor(m.samples, torch::kInt64));
     archive.write("signature", c10::IValue(optionsSignature(m.options)));
     archive.write("extra", c10::IValue(extra));
-    archive.save_to(path);
   });
+  return writeArchiveFile(archive, path);
 }
 
-std::string Trainer::load(const std::string& path) {
+std::string Trainer::load(const std::string& path, const FileDigest* expected) {
   Impl& m = *impl_;
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path, m.device);
+    readArchiveFile(archive, path, m.device, expected);
     c10::IValue signature, extra;
     archive.read("signature", signature);
     if (signature.toStringRef() != optionsSignature(m.options)) {
-      throw Error(ErrorCode::InvalidArgument, "checkpoint " + path + " was made for model " + signature.toStringRef() +
+      throw Error(ErrorCode::ResumeMismatch, "checkpoint " + path + " was made for model " + signature.toStringRef() +
                                                   ", not " + optionsSignature(m.options));
     }
     torch::serialize::InputArchive modelArchive, optimizerArchive;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "data/batch.h"
+#include "train/checkpoint_io.h"
 
 namespace hextorch::model {
 struct NetworkImpl;
@@ -88,10 +89,13 @@ class Trainer {
   MetricSums takeEvalMetrics();
   Prediction predict(const float* planes, int count);
 
-  // Model, optimiser, counters, options and `extra` (caller's JSON) in one file.
-  void save(const std::string& path, const std::string& extra);
-  // Loads a file written by save(); returns its `extra`.
-  std::string load(const std::string& path);
+  // Model, optimiser, counters, options and `extra` (caller's JSON) in one file, flushed;
+  // returns its size and SHA-256 (checkpoint_io.h: I/O failures are Io errors, the file
+  // is removed).
+  FileDigest save(const std::string& path, const std::string& extra);
+  // Loads a file written by save(), read once and checked against `expected` when given;
+  // returns its `extra`.
+  std::string load(const std::string& path, const FileDigest* expected = nullptr);
 
   // The network, for inference outside training (players, evaluation).
   std::shared_ptr<model::NetworkImpl> network() const;

@@ -13,6 +13,7 @@ const char* errorCodeName(ErrorCode code) {
     case ErrorCode::Io: return "HEXTORCH_IO";
     case ErrorCode::Busy: return "HEXTORCH_BUSY";
     case ErrorCode::NonFiniteLoss: return "HEXTORCH_NON_FINITE_LOSS";
+    case ErrorCode::ResumeMismatch: return "HEXTORCH_RESUME_MISMATCH";
     case ErrorCode::ShapeMismatch: return "HEXTORCH_SHAPE_MISMATCH";
     case ErrorCode::Internal: return "HEXTORCH_INTERNAL";
   }

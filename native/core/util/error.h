@@ -13,6 +13,7 @@ enum class ErrorCode {
   Io,               // missing file, unwritable directory, short write
   Busy,             // a second call while one is in flight
   NonFiniteLoss,    // training produced NaN/Inf
+  ResumeMismatch,   // a checkpoint made for another model or run configuration
   ShapeMismatch,    // weights that do not fit the model
   Internal,
 };

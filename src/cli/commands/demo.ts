@@ -64,7 +64,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       trainer.dispose();
     }
   }
-  const last = result.history[result.history.length - 1];
+  const last = result.last;
   console.log('');
   console.log(`demo finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   if (last?.validation) {

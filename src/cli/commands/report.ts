@@ -1,12 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { htmlReport, lossChart, readMetrics } from '../../report';
+import { bestRecord, htmlReport, keptCheckpoints, lossChart, readMetrics } from '../../report';
 import { evaluate, evaluationHtml } from '../../play/evaluate';
 import { numberFlag, parse, stringFlag, UsageError } from '../args';
 
 const USAGE = `Usage: hextorch report RUN [--format html|svg] [--out FILE] [--evaluate DATA]
 
-Plots loss and accuracy per mini-epoch from RUN/metrics.jsonl (default RUN/report.html).
+Plots loss, accuracy, learning rate and samples/s per mini-epoch from RUN/metrics.jsonl,
+with the kept checkpoints and the best mini-epoch marked, and tabulates the best mini-epoch,
+the end of each epoch and the last ones (default RUN/report.html). Any run length: curves
+are reduced to the min and max per pixel column.
 --evaluate DATA adds an evaluation of the run's latest checkpoint on the validation
 split of the dataset DATA (at most --max-positions, default 10000).`;
 
@@ -27,6 +30,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
 export function writeReport(runDir: string, format: 'html' | 'svg', out?: string, sections: string[] = []): string {
   const records = readMetrics(runDir);
   const path = out ?? join(runDir, format === 'html' ? 'report.html' : 'report.svg');
-  writeFileSync(path, format === 'html' ? htmlReport(runDir, records, sections) : lossChart(records));
+  const best = bestRecord(records);
+  writeFileSync(path, format === 'html' ? htmlReport(runDir, records, sections) : lossChart(records, { checkpoints: keptCheckpoints(runDir), ...(best ? { best: best.globalBatch } : {}) }));
   return path;
 }

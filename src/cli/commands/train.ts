@@ -18,7 +18,7 @@ export const TRAIN_USAGE = `Usage: hextorch train --data DIR --run DIR [options]
   --device D                auto | cpu | cuda | cuda:N (default auto)
   --precision P             auto | fp32 | bf16
   --threads N               CPU threads (default: the cores available)
-  --workers N               data reader threads (default: the cores available)
+  --workers N               data reader threads (default 1: one keeps up with training)
   --optimizer O             adam | adamw | sgd (default adam)
   --lr X                    learning rate (default 0.001)
   --weight-decay X          (default 0.0001)
@@ -155,7 +155,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   });
   try {
     const result = await runTraining(config, { signal: shutdown.signal, onEvent: (o) => attachTerminal(o, json) });
-    if (json) console.log(JSON.stringify({ ...result, history: undefined, miniEpochs: result.history.length }, null, 2));
+    if (json) console.log(JSON.stringify(result, null, 2));
     else printSummary(result);
     return result.status === 'interrupted' ? shutdown.exitCode() || 130 : 0;
   } finally {
