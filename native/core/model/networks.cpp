@@ -2,6 +2,8 @@
 
 #include "model/norm.h"
 #include "export/graph_builder.h"
+#include <map>
+
 #include "util/error.h"
 
 namespace hextorch::model {
@@ -177,6 +179,33 @@ std::shared_ptr<NetworkImpl> makeNetwork(const ModelConfig& config) {
   }
   initialise(*net);
   return net;
+}
+
+int64_t forwardFlopsPerSample(const ModelConfig& config) {
+  auto net = makeNetwork(config);
+  // Walk the convolutions in registration order with the board size they see: each
+  // conv's output size follows from its stride and padding.
+  int64_t flops = 0;
+  int64_t n = config.boardSize;
+  std::map<std::string, int64_t> sizeAt;  // module name -> input board size
+  for (const auto& item : net->named_modules("", false)) {
+    if (auto* c = item.value()->as<nn::Conv2d>()) {
+      const auto& o = c->options;
+      int64_t k = o.kernel_size()->at(0), stride = o.stride()->at(0);
+      int64_t pad = k / 2;  // every convolution here pads "same" (kernel / 2)
+      // Projections and the value/policy heads read the block's input, the rest chain on.
+      bool side = item.key().find("projection") != std::string::npos;
+      int64_t in = side ? sizeAt["block"] : n;
+      if (!side && item.key().find("conv1") != std::string::npos && item.key().find("blocks") != std::string::npos)
+        sizeAt["block"] = n;
+      int64_t out = (in + 2 * pad - k) / stride + 1;
+      flops += 2 * o.in_channels() * o.out_channels() * k * k * out * out;
+      if (!side) n = out;
+    } else if (auto* l = item.value()->as<nn::Linear>()) {
+      flops += 2 * l->options.in_features() * l->options.out_features();
+    }
+  }
+  return flops;
 }
 
 bool useChannelsLast(const ModelConfig& config, const std::string& option, bool cuda, bool bf16) {
