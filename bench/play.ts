@@ -87,9 +87,9 @@ export async function benchPlay(options: { work: string; quick: boolean; validat
       rows.push({ name: `evaluate ${net.label}, batches of 256`, value: e.positionsPerSecond, unit: 'positions/s', note: `${e.overall.positions} positions` });
     }
   }
-  const games = options.quick ? 16 : 64;
+  const games = options.quick ? 32 : 64;
   for (const net of nets.slice(0, 1)) {
-    for (const parallel of [1, 32]) {
+    for (const parallel of [1, options.quick ? 16 : 32]) {
       const r = await runMatch({ a: `policy:${net.path}?temperature=1`, b: `policy:${net.path}?temperature=1&seed=2`, games, parallel, defaults: { threads } });
       rows.push({
         name: `match policy vs policy, ${net.label} 13x13, ${parallel === 1 ? 'one game at a time' : `${parallel} games at once`}`,

@@ -2,7 +2,7 @@
  * npm run bench: every figure the issues ask for, each measured side by side with its
  * reference in the same run. Prints a table per section and writes bench-results.json.
  *
- *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,play] [--quick]
+ *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,play,distributed] [--quick]
  *   node dist/bench/run.js --only=scale    (seed scale, bench/scale.ts: named only)
  *   node dist/bench/run.js --only=soak     (2,000 mini-epochs with checkpoints, bench/soak.ts: named only)
  */
@@ -12,6 +12,8 @@ import { join, resolve } from 'node:path';
 import { CheckpointStore, DataLoader, generateGames, importRecords, info, MiniEpochOrchestrator, openDataset, Trainer } from '../src/index';
 import { writeFileDurable } from '../src/atomic-file';
 import { resolveLogger } from '../src/logger';
+import { launchRanks } from '../src/distributed/launcher';
+import { createServer } from 'node:net';
 import { benchSoak } from './soak';
 import { benchPlay } from './play';
 import { benchScale } from './scale';
@@ -23,7 +25,7 @@ const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const shared = process.env.HEXTORCH_SHARED_DATA ?? resolve(repo, '..', 'shared', 'data');
 const neurohexFile = join(shared, 'neurohex', 'raw_games.dat');
-const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const python = process.env.HEXTORCH_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const nativeTrainLoop = join(repo, 'build', 'hextorch_bench_train');
 
 interface Row {
@@ -179,27 +181,36 @@ async function benchStream(): Promise<void> {
   report('streaming augmented data loader (issue 4)', rows);
 }
 
-function runNativeLoop(dir: string, preset: string, batches: number, precision: string): number {
-  const r = spawnSync(nativeTrainLoop, [dir, preset, '256', String(batches), '2', '1', precision], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`native loop failed: ${r.stderr}`);
-  return (JSON.parse(r.stdout) as { samplesPerSecond: number }).samplesPerSecond;
+interface LoopResult {
+  samplesPerSecond: number;
+  /** Samples per second of process CPU time: comparable on a machine shared with other work. */
+  samplesPerCpuSecond: number;
+  flopsPerSample: number;
 }
 
-function runTsLoop(dir: string, preset: 'tiny' | 'snowflake', batches: number, precision: 'fp32' | 'bf16'): { samplesPerSecond: number; overhead: number } {
-  const r = spawnSync(process.execPath, [join(__dirname, 'train-child.js'), JSON.stringify({ dir, preset, batches, precision })], { encoding: 'utf8' });
+function runNativeLoop(dir: string, preset: string, batches: number, precision: string, batchSize: number): LoopResult {
+  const r = spawnSync(nativeTrainLoop, [dir, preset, String(batchSize), String(batches), String(threads), '2', precision, 'auto', device], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`native loop failed: ${r.stderr}`);
+  const [rate, flops] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+  return { samplesPerSecond: rate!.samplesPerSecond!, samplesPerCpuSecond: rate!.samples! / rate!.cpuSeconds!, flopsPerSample: flops!.trainingFlopsPerSample! };
+}
+
+function runTsLoop(dir: string, preset: Preset, batches: number, precision: 'fp32' | 'bf16', batchSize: number): { samplesPerSecond: number; overhead: number } {
+  const r = spawnSync(process.execPath, [join(__dirname, 'train-child.js'), JSON.stringify({ dir, preset, batches, precision, threads, device, batchSize })], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`trainer child failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as { samplesPerSecond: number; overhead: number };
 }
 
 /**
- * The PyTorch reference. `sameKernels`: OpenBLAS single-threaded inside LibTorch's
- * threads, as hextorch sets it; otherwise OpenBLAS as a Python user gets it by default.
+ * The PyTorch reference, run as a Python user would: with OpenBLAS's default threads, or
+ * with OPENBLAS_NUM_THREADS=1 (the better configuration on small CPUs). Its pure compute
+ * loop (the same batch over and over) is its best rate, the data pipeline left out.
  */
-function runPython(dir: string, preset: string, batches: number, precision: string, sameKernels: boolean): { samplesPerSecond: number; computeSamplesPerSecond: number } | undefined {
+function runPython(dir: string, preset: string, batches: number, precision: string, openblasOne: boolean, batchSize: number): { samplesPerSecond: number; computeSamplesPerSecond: number; computeSamplesPerCpuSecond: number } | undefined {
   const env = { ...process.env };
-  if (sameKernels) env.OPENBLAS_NUM_THREADS = '1';
+  if (openblasOne) env.OPENBLAS_NUM_THREADS = '1';
   else delete env.OPENBLAS_NUM_THREADS;
-  const r = spawnSync(python, [join(repo, 'bench', 'python', 'train_reference.py'), dir, preset, '256', String(batches), '2', precision], { encoding: 'utf8', env });
+  const r = spawnSync(python, [join(repo, 'bench', 'python', 'train_reference.py'), dir, preset, String(batchSize), String(batches), String(threads), precision, 'compute-only', device], { encoding: 'utf8', env });
   if (r.status !== 0) {
     console.log(`(python reference unavailable: ${r.stderr.trim().split('\n').pop()})`);
     return undefined;
@@ -207,36 +218,84 @@ function runPython(dir: string, preset: string, batches: number, precision: stri
   return JSON.parse(r.stdout);
 }
 
+type Preset = 'tiny' | 'resnet' | 'snowflake';
+const threads = Number(args.find((a) => a.startsWith('--threads='))?.slice(10) ?? 2);
+/** --device=cuda runs the trainer section on the GPU (bf16; scripts/gpu-check.sh). */
+const device = args.find((a) => a.startsWith('--device='))?.slice(9) ?? 'cpu';
+const batchSizes = (args.find((a) => a.startsWith('--batch-sizes='))?.slice(14) ?? '256').split(',').map(Number);
+
+function range(values: number[], digits = 2): string {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return lo.toFixed(digits) === hi.toFixed(digits) ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
+}
+
+/** The machine's practical peak: large fp32 (and bf16 where the CPU has it) matrix products. */
+function peakGflops(): { fp32Gflops: number; bf16Gflops?: number } {
+  const r = spawnSync(nativeTrainLoop, ['--peak', String(threads)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`peak measurement failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { fp32Gflops: number; bf16Gflops?: number };
+}
+
 async function benchTrainer(): Promise<void> {
   const rows: Row[] = [];
   const { dir, real } = await neurohexDataset();
-  for (const [preset, batches] of [['tiny', quick ? 30 : 80], ['snowflake', quick ? 4 : 10]] as const) {
-    const ts: number[] = [];
-    const cpp: number[] = [];
-    const overheads: number[] = [];
-    for (let rep = 0; rep < 3; rep++) {
-      const t = runTsLoop(dir, preset, batches, 'fp32');
-      ts.push(t.samplesPerSecond);
-      overheads.push(t.overhead);
-      cpp.push(runNativeLoop(dir, preset, batches, 'fp32'));
-    }
-    const tsRate = median(ts);
-    const cppRate = median(cpp);
-    rows.push({ name: `${preset} fp32: Trainer.trainOnBatches (TypeScript)`, value: tsRate, unit: 'samples/s', note: `median of 3 fresh processes, ${batches} batches of 256` });
-    rows.push({ name: `${preset} fp32: pure C++ loop`, value: cppRate, unit: 'samples/s', note: 'same, alternating with the line above' });
-    rows.push({ name: `${preset} fp32: TypeScript / C++ throughput`, value: tsRate / cppRate, unit: 'x', note: 'side by side; run-to-run noise here is about 10 %' });
-    rows.push({ name: `${preset} fp32: TypeScript layer overhead, measured directly`, value: 100 * median(overheads), unit: '%', note: 'wall time of trainOnBatches outside the native steps; target < 3' });
-    for (const sameKernels of [false, true]) {
-      const py = runPython(dir, preset, batches, 'fp32', sameKernels);
-      if (!py) break;
-      const label = sameKernels ? 'OpenBLAS 1 thread as in hextorch' : 'default OpenBLAS threads';
-      rows.push({ name: `${preset} fp32: PyTorch map-style DataLoader pipeline, ${label}`, value: py.samplesPerSecond, unit: 'samples/s', note: `its pure compute rate ${formatNumber(py.computeSamplesPerSecond)}/s, pipeline at ${((100 * py.samplesPerSecond) / py.computeSamplesPerSecond).toFixed(0)} %` });
-      rows.push({ name: `${preset} fp32: hextorch / PyTorch pipeline, ${label}`, value: tsRate / py.samplesPerSecond, unit: 'x', note: preset === 'tiny' ? 'target >= 1.5' : 'target >= 1.1' });
-    }
-    const bf16 = median([runNativeLoop(dir, preset, batches, 'bf16'), runNativeLoop(dir, preset, batches, 'bf16')]);
-    rows.push({ name: `${preset}: bf16 autocast / fp32 on CPU`, value: bf16 / cppRate, unit: 'x', note: `bf16 ${formatNumber(bf16)} samples/s` });
+  const cpu = device === 'cpu';
+  const peak = cpu ? peakGflops() : undefined;
+  if (peak) {
+    rows.push({ name: 'practical peak: fp32 2048² matrix product', value: peak.fp32Gflops, unit: 'GFLOP/s', note: `${threads} threads, measured in this run` });
+    if (peak.bf16Gflops) rows.push({ name: 'practical peak: bf16 2048² matrix product', value: peak.bf16Gflops, unit: 'GFLOP/s' });
   }
-  report(`trainer throughput on ${real ? 'neurohex' : 'synthetic'} 13x13, 2 threads (issue 5)`, rows);
+  const targets: Record<Preset, number> = { tiny: 1.3, resnet: 1.1, snowflake: 1.1 };
+  const plan: Array<[Preset, number]> = [['tiny', quick ? 12 : 40], ['resnet', quick ? 2 : 4], ['snowflake', quick ? 2 : 4]];
+  const reps = quick ? 1 : 2;
+  for (const [preset, cpuBatches] of plan) {
+   for (const batchSize of batchSizes) {
+    const batches = cpu ? cpuBatches : 50;
+    for (const precision of cpu ? (['fp32', 'bf16'] as const) : (['bf16'] as const)) {
+      const ts: number[] = [];
+      const overheads: number[] = [];
+      const cpp: LoopResult[] = [];
+      const pyDefault: number[] = [];
+      const pyOne: number[] = [];
+      const pyCpu: number[] = [];
+      const ratios: number[] = [];
+      const cpuRatios: number[] = [];
+      // Alternating fresh processes: each round runs every contender once.
+      for (let rep = 0; rep < reps; rep++) {
+        const t = runTsLoop(dir, preset, batches, precision, batchSize);
+        ts.push(t.samplesPerSecond);
+        overheads.push(t.overhead);
+        const c = runNativeLoop(dir, preset, batches, precision, batchSize);
+        cpp.push(c);
+        const a = runPython(dir, preset, batches, precision, false, batchSize);
+        const b = runPython(dir, preset, batches, precision, true, batchSize);
+        if (!a || !b) continue;
+        pyDefault.push(a.computeSamplesPerSecond);
+        pyOne.push(b.computeSamplesPerSecond);
+        const best = Math.max(a.computeSamplesPerSecond, b.computeSamplesPerSecond);
+        ratios.push(t.samplesPerSecond / best);
+        pyCpu.push(Math.max(a.computeSamplesPerCpuSecond, b.computeSamplesPerCpuSecond));
+        cpuRatios.push(c.samplesPerCpuSecond / pyCpu[pyCpu.length - 1]!);
+      }
+      const label = `${preset} ${precision}${batchSize === 256 ? '' : ` batch ${batchSize}`}`;
+      const flops = cpp[0]!.flopsPerSample;
+      const cppRate = median(cpp.map((c) => c.samplesPerSecond));
+      const peakRate = !peak ? undefined : precision === 'bf16' && peak.bf16Gflops ? peak.bf16Gflops : peak.fp32Gflops;
+      rows.push({ name: `${label}: Trainer.trainOnBatches (TypeScript)`, value: median(ts), unit: 'samples/s', note: `range ${range(ts, 0)}, ${reps} fresh processes, ${batches} batches of 256` });
+      rows.push({ name: `${label}: pure C++ loop`, value: cppRate, unit: 'samples/s', note: `range ${range(cpp.map((c) => c.samplesPerSecond), 0)}` });
+      rows.push({ name: `${label}: TypeScript layer overhead`, value: 100 * median(overheads), unit: '%', note: `range ${range(overheads.map((o) => 100 * o))}; wall time outside the native steps; target < 3` });
+      if (peakRate) rows.push({ name: `${label}: model FLOPs utilisation (C++ loop)`, value: (100 * cppRate * flops) / 1e9 / peakRate, unit: '% of peak', note: `${formatNumber((cppRate * flops) / 1e9)} GFLOP/s at ${formatNumber(flops / 1e6)} MFLOP per training sample, against the ${precision === 'bf16' && peak?.bf16Gflops ? 'bf16' : 'fp32'} peak` });
+      else rows.push({ name: `${label}: achieved compute (C++ loop)`, value: (cppRate * flops) / 1e9, unit: 'GFLOP/s' });
+      if (ratios.length === 0) continue;
+      rows.push({ name: `${label}: PyTorch, default OpenBLAS threads`, value: median(pyDefault), unit: 'samples/s', note: `range ${range(pyDefault, 0)}; compute loop (same batch), no data pipeline` });
+      rows.push({ name: `${label}: PyTorch, OPENBLAS_NUM_THREADS=1`, value: median(pyOne), unit: 'samples/s', note: `range ${range(pyOne, 0)}` });
+      rows.push({ name: `${label}: hextorch / PyTorch at its best`, value: median(ratios), unit: 'x', note: `range ${range(ratios)} (each round against the better PyTorch configuration); target >= ${targets[preset]}` });
+      if (cpu) rows.push({ name: `${label}: same, in CPU time per sample`, value: median(cpuRatios), unit: 'x', note: `range ${range(cpuRatios)}; C++ loop vs PyTorch, robust to other load on the machine` });
+    }
+   }
+  }
+  report(`trainer throughput on ${real ? 'neurohex' : 'synthetic'} 13x13, ${cpu ? `${threads} threads` : device} (issue 10)`, rows);
 }
 
 async function benchLearning(): Promise<void> {
@@ -350,6 +409,53 @@ async function benchOrchestrator(): Promise<void> {
   report('mini-epoch orchestration and checkpoints (issue 6)', rows);
 }
 
+interface DistRun { samplesPerSecond: number; bytesPerStep: number; waitMsPerStep: number; stepMs: number }
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+/** `ranks` local ranks x `threads` threads each (ranks 0: one process without distribution). */
+async function runDistributed(dir: string, preset: string, batches: number, ranks: number, threads: number): Promise<DistRun> {
+  const child = join(__dirname, 'dist-child.js');
+  const argument = JSON.stringify({ dir, preset, batches, threads });
+  if (ranks === 0) {
+    const r = spawnSync(process.execPath, [child, argument], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bench child failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as DistRun;
+  }
+  const lines: string[] = [];
+  const launch = launchRanks({ nprocPerNode: ranks, masterPort: await freePort(), script: child, args: [argument], inheritRankZero: false, onLine: (rank, line) => { if (rank === 0) lines.push(line); } });
+  const result = await launch.done;
+  if (result.exitCode !== 0) throw new Error(`distributed bench failed (${result.exitCode}): ${lines.join('\n')}`);
+  return JSON.parse(lines.find((l) => l.startsWith('{'))!) as DistRun;
+}
+
+async function benchDistributed(): Promise<void> {
+  const rows: Row[] = [];
+  const { dir, real } = await neurohexDataset();
+  for (const [preset, batches] of [['tiny', quick ? 10 : 30], ['resnet', quick ? 3 : 8], ['snowflake', quick ? 2 : 5]] as const) {
+    const two: DistRun[] = [];
+    const one: DistRun[] = [];
+    for (let rep = 0; rep < (quick ? 1 : 3); rep++) {
+      two.push(await runDistributed(dir, preset, batches, 2, 1));
+      one.push(await runDistributed(dir, preset, batches, 0, 2));
+    }
+    const t = median(two.map((r) => r.samplesPerSecond));
+    const o = median(one.map((r) => r.samplesPerSecond));
+    rows.push({ name: `${preset}: gradient all-reduce per step`, value: two[0]!.bytesPerStep / 2 ** 20, unit: 'MB', note: 'fp32, one flat buffer per ~25 MB bucket' });
+    rows.push({ name: `${preset}: all-reduce wait not hidden by backward`, value: median(two.map((r) => r.waitMsPerStep)), unit: 'ms/step', note: `of ${formatNumber(median(two.map((r) => r.stepMs)))} ms per step, 2 ranks` });
+    rows.push({ name: `${preset}: 2 ranks x 1 thread (Gloo, 127.0.0.1)`, value: t, unit: 'samples/s', note: `global batch 256, ${batches} steps, median of ${two.length}` });
+    rows.push({ name: `${preset}: 1 process x 2 threads`, value: o, unit: 'samples/s', note: 'alternating with the line above' });
+    rows.push({ name: `${preset}: 2 ranks / 1 process`, value: t / o, unit: 'x', note: 'on 2 cores parity is the best case' });
+  }
+  report(`data-parallel training on ${real ? 'neurohex' : 'synthetic'} 13x13 (issue 11)`, rows);
+}
+
 async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const i = info();
@@ -359,6 +465,7 @@ async function main(): Promise<void> {
   if (wanted('trainer')) await benchTrainer();
   if (wanted('learning')) await benchLearning();
   if (wanted('orchestrator')) await benchOrchestrator();
+  if (wanted('distributed')) await benchDistributed();
   if (wanted('play')) {
     const play = await benchPlay({ work, quick, validation: (await neurohexDataset()).dir });
     report(play.section, play.rows);

@@ -6,9 +6,9 @@
 import { DataLoader, Trainer } from '../src/index';
 
 async function main(): Promise<void> {
-  const { dir, preset, batches, precision } = JSON.parse(process.argv[2]!) as { dir: string; preset: 'tiny' | 'snowflake'; batches: number; precision: 'fp32' | 'bf16' };
-  const loader = new DataLoader({ dir }, { batchSize: 256, workers: 1 });
-  const trainer = await Trainer.create({ model: preset, boardSize: loader.boardSize, device: 'cpu', threads: 2, precision });
+  const { dir, preset, batches, precision, threads, device, batchSize } = JSON.parse(process.argv[2]!) as { dir: string; preset: 'tiny' | 'resnet' | 'snowflake'; batches: number; precision: 'fp32' | 'bf16'; threads: number; device: string; batchSize: number };
+  const loader = new DataLoader({ dir }, { batchSize, workers: 2 });
+  const trainer = await Trainer.create({ model: preset, boardSize: loader.boardSize, device, threads, precision });
   await trainer.trainOnBatches(loader.take(3));
   const before = trainer.state.stepSeconds;
   const r = await trainer.trainOnBatches(loader.take(batches));

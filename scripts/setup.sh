@@ -28,9 +28,10 @@ step() {
 }
 
 # System packages: LibTorch (CPU) with OpenBLAS (without it LibTorch runs on the
-# reference BLAS, about 16x slower), the C++ toolchain, the JSON headers and libcrypto
-# (SHA-256 of checkpoints while they are written).
-packages=(libtorch-dev libopenblas0-pthread cmake g++ make ninja-build nlohmann-json3-dev libssl-dev)
+# reference BLAS, about 16x slower), Gloo's headers (data-parallel training on c10d),
+# the C++ toolchain, the JSON headers and libcrypto (SHA-256 of checkpoints while they
+# are written).
+packages=(libtorch-dev libopenblas0-pthread libgloo-dev cmake g++ make ninja-build nlohmann-json3-dev libssl-dev)
 case "$mode" in
   --test) packages+=(libgtest-dev python3-torch) ;;  # python3-torch: the interop test loads PyTorch exports
   --bench) packages+=(libgtest-dev python3-torch) ;;

@@ -3,7 +3,7 @@
  * to batch it): native threads read, augment, shuffle and collate ahead of the
  * consumer; TypeScript pulls ready Batch handles.
  */
-import { callNative, callNativeSync, HextorchError } from './errors';
+import { callNative, callNativeSync, HextorchError, invalidOption } from './errors';
 import { native } from './native';
 import type { NativeBatch, NativeDataLoader } from './native-types';
 import { availableCores, checkBoolean, checkInteger, checkOneOf, checkString, optional } from './options';
@@ -57,6 +57,13 @@ export interface DataLoaderOptions {
   prefetch?: number;
   /** Cap on batches per epoch, e.g. for a quick validation. */
   maxBatches?: number;
+  /**
+   * Data-parallel: this rank reads only its share [r·B/W, (r+1)·B/W) of every global
+   * batch of B (batchSize), so the ranks together see what one process would. The
+   * loader's cursor and state stay global. batchSize must divide by worldSize.
+   */
+  rank?: number;
+  worldSize?: number;
 }
 
 /** The exact position of a loader: enough to continue with the very next batch. */
@@ -121,6 +128,11 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.workers = checkInteger('workers', optional(options.workers, availableCores()), 1, 256);
     const prefetch = checkInteger('prefetch', optional(options.prefetch, 4 * this.workers), 1, 4096);
     const maxBatches = options.maxBatches === undefined ? -1 : checkInteger('maxBatches', options.maxBatches, 0, 2 ** 31 - 1);
+    const worldSize = checkInteger('worldSize', optional(options.worldSize, 1), 1, 65536);
+    const rank = checkInteger('rank', optional(options.rank, 0), 0, worldSize - 1);
+    if (this.batchSize % worldSize !== 0) {
+      throw invalidOption('batchSize', this.batchSize, `a multiple of the world size ${worldSize} (the global batch is split evenly over the ranks)`);
+    }
     const d = this.dataset;
     this.handle = callNativeSync(
       () =>
@@ -135,6 +147,8 @@ export class DataLoader implements AsyncIterable<Batch> {
           workers: this.workers,
           prefetch,
           maxBatches,
+          rank,
+          worldSize,
         }),
     );
     const described = this.handle.describe();

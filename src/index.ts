@@ -47,9 +47,14 @@ export {
   type TrainerLike,
   type LoaderLike,
   type EarlyStoppingOptions,
+  type GroupLike,
 } from './orchestrator';
 export { CheckpointStore, type Checkpoint, type CheckpointMeta } from './checkpoint-store';
 export { cellName, parseCell, drawBoard } from './hex';
+export { ProcessGroup, distributedAvailability, type ProcessGroupOptions } from './distributed/process-group';
+export { resolveDistributed, type DistributedOptions, type ResolvedDistributed } from './distributed/env';
+export { launchRanks, runLaunched, type LaunchOptions, type LaunchResult, type Launch, type RankExit } from './distributed/launcher';
+export { runTraining, type TrainConfig, type TrainRunResult } from './training-run';
 export { evaluate, formatEvaluation, type EvaluateOptions, type Evaluation, type EvaluationMetrics, type CalibrationBin } from './play/evaluate';
 export { runMatch, readOpenings, trmphLine, type MatchOptions, type MatchResult, type GameRecord } from './play/match';
 export { parsePlayerSpec, openPlayer, NativeMovePlayer, EngineMovePlayer, type PlayerSpec, type PlayerSettings, type MovePlayer } from './play/players';

@@ -109,6 +109,9 @@ export interface NativeLoaderOptions {
   workers: number;
   prefetch: number;
   maxBatches: number;
+  /** Data-parallel: this rank's share of every global batch. */
+  rank?: number;
+  worldSize?: number;
 }
 
 export interface NativeDataLoader {
@@ -154,6 +157,25 @@ export interface NativeTrainerOptions {
   /** Weights file to start from (checkpoint model.pt or PyTorch state dict). */
   initFrom?: string;
   schedule: { kind: string; warmupSteps: number; totalSteps: number; minFactor: number; stepSize: number; gamma: number };
+  /** Data-parallel: the process group, and synchronised batch norm. */
+  communicator?: NativeCommunicator;
+  syncBatchNorm?: boolean;
+}
+
+export interface NativeCommunicatorOptions {
+  rank: number;
+  worldSize: number;
+  masterAddr: string;
+  masterPort: number;
+  timeoutMs: number;
+}
+
+export interface NativeCommunicator {
+  describe(): { rank: number; worldSize: number };
+  barrier(what: string): Promise<void>;
+  allGather(label: string, value: string): Promise<string[]>;
+  allReduceSum(values: Float64Array, what: string): Promise<Float64Array>;
+  dispose(): void;
 }
 
 export interface NativeTrainer {
@@ -168,7 +190,10 @@ export interface NativeTrainer {
   load(path: string, expected?: { bytes: number; sha256: string }): Promise<string>;
   weightsDigest(): Promise<string>;
   /** As of the end of the last call (published by the trainer thread): safe while a call runs. */
-  state(): { step: number; samples: number; learningRate: number; stepSeconds: number };
+  state(): { step: number; samples: number; learningRate: number; stepSeconds: number; allReduceBytesPerStep: number; allReduceWaitSeconds: number };
+  /** Data-parallel: ask every rank to stop after the next step; whether they agreed to. */
+  requestStop(stop: boolean): void;
+  stopAgreed(): boolean;
   describe(): { device: string; precision: string; parameters: number; model: string; boardSize: number };
   dispose(): void;
 }
@@ -291,6 +316,8 @@ export interface NativeAddon {
   inspectDataset(options: { dir?: string; shard?: string; verify: boolean }): Promise<NativeInspection>;
   readPosition(options: { dir?: string; shard?: string; split: string; index: number }): NativePosition;
   createTrainer(options: NativeTrainerOptions): Promise<NativeTrainer>;
+  connectDistributed(options: NativeCommunicatorOptions): Promise<NativeCommunicator>;
+  distributedAvailable(): { available: boolean; reason: string };
   /** An exclusive OS lock (flock) on `path`: the descriptor holding it, or the holder's note when taken. */
   lockFile(path: string, content: string): number | { holder: string };
   unlockFile(fd: number): void;

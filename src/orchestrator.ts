@@ -45,6 +45,19 @@ export interface LoaderLike {
   restore(state: LoaderState): void;
 }
 
+/**
+ * What the orchestrator needs from a process group (data-parallel training): rank 0
+ * alone writes checkpoints and metrics while the others wait at a barrier, and every
+ * decision to stop is agreed so that all ranks stop at the same step.
+ */
+export interface GroupLike {
+  readonly rank: number;
+  readonly worldSize: number;
+  barrier(what: string): Promise<void>;
+  anyTrue(flag: boolean, what: string): Promise<boolean>;
+  checkSame(what: string, values: Record<string, unknown>): Promise<void>;
+}
+
 export interface EarlyStoppingOptions {
   /** Mini-epochs without an improvement of at least minDelta before stopping. */
   patience: number;
@@ -81,6 +94,8 @@ export interface OrchestratorOptions {
   /** Checked between steps: when it aborts, the current step finishes, a checkpoint is written and run() returns. */
   signal?: AbortSignal;
   logger?: Logger | LoggerOptions;
+  /** Data-parallel: the process group (the trainer and loaders must use the same one). */
+  distributed?: GroupLike;
 }
 
 export interface MiniEpochRecord {
@@ -215,6 +230,17 @@ export class MiniEpochOrchestrator extends EventEmitter {
     return this.options.signal?.aborted ?? false;
   }
 
+  /** A stop request on any rank (data-parallel), else on this process; every rank calls it at the same point. */
+  private async stopAgreed(): Promise<boolean> {
+    const group = this.options.distributed;
+    return group ? group.anyTrue(this.stopRequested(), 'stop request') : this.stopRequested();
+  }
+
+  /** Rank 0 (or a process training alone) writes checkpoints, logs and metrics. */
+  get isWriter(): boolean {
+    return (this.options.distributed?.rank ?? 0) === 0;
+  }
+
   private warn(message: string, details: Record<string, unknown> = {}): void {
     this.logger.warn(details, message);
     this.emit('warning', message);
@@ -262,7 +288,7 @@ export class MiniEpochOrchestrator extends EventEmitter {
     for (;;) {
       if (!this.open) {
         if (trainLoader.epoch >= this.epochs) return summary('completed');
-        if (this.stopRequested()) return summary('interrupted');
+        if (await this.stopAgreed()) return summary('interrupted');
         const miniEpoch = Math.floor(trainLoader.batchInEpoch / this.miniEpochBatches);
         this.open = { epoch: trainLoader.epoch, miniEpoch, sums: emptySums(), trainSeconds: 0 };
       }
@@ -282,7 +308,7 @@ export class MiniEpochOrchestrator extends EventEmitter {
         open.sums = addSums(open.sums, result.sums);
         open.trainSeconds += result.seconds;
         if (open.sums.batches < planned) {
-          if (!this.stopRequested()) {
+          if (!result.stopped && !this.stopRequested()) {
             throw new HextorchError('HEXTORCH_INTERNAL', `the training loader ended after ${open.sums.batches} of ${planned} batches of mini-epoch ${open.miniEpoch}`);
           }
           lastCheckpoint = (await this.checkpoint(null)).path;
@@ -369,16 +395,29 @@ export class MiniEpochOrchestrator extends EventEmitter {
 
   /** Opens the store and resumes or refuses, per the options. Returns the checkpoint resumed from. */
   private async prepare(): Promise<string | null> {
+    const group = this.options.distributed;
+    if (!group) return this.prepareAlone();
+    // Rank 0 sweeps, archives and resumes first; then every other rank reads the same
+    // newest checkpoint, and all check that they resumed from the same one.
+    let resumed: string | null = null;
+    if (group.rank === 0) resumed = await this.prepareAlone();
+    await group.barrier('checkpoint directory opened by rank 0');
+    if (group.rank !== 0) resumed = this.options.fresh ? null : await this.prepareAlone();
+    await group.checkSame('the checkpoint to resume from', { checkpoint: resumed === null ? null : resumed.split(/[\\/]/).pop() });
+    return resumed;
+  }
+
+  private async prepareAlone(): Promise<string | null> {
     const checkpoints = await this.store.open();
     const hasDirectories = await this.store.hasCheckpointDirectories();
     if (this.options.fresh) {
       const archive = await this.store.archiveAll([this.metrics.path]);
       if (archive) this.warn(`starting fresh: earlier checkpoints were moved to ${archive}`);
-      await this.metrics.reset();
+      if (this.isWriter) await this.metrics.reset();
       return null;
     }
     if (!hasDirectories) {
-      await this.metrics.reset();
+      if (this.isWriter) await this.metrics.reset();
       return null;
     }
     if (this.options.resume === 'never') {
@@ -449,7 +488,7 @@ export class MiniEpochOrchestrator extends EventEmitter {
       forced.sampleInEpoch = Math.floor(state.loader.sampleInEpoch / now.batchSize) * now.batchSize;
     }
     loader.restore(forced);
-    const aside = await this.metrics.resumeAt(state.metrics, this.options.force ?? false);
+    const aside = this.isWriter ? await this.metrics.resumeAt(state.metrics, this.options.force ?? false) : null;
     if (aside) this.warn(`the history did not match the checkpoint (--force): it was set aside as ${aside} and a new ${this.metrics.path} starts here`);
     this.last = state.last;
     this.best = state.best;
@@ -461,7 +500,7 @@ export class MiniEpochOrchestrator extends EventEmitter {
 
   /** Appends a closed mini-epoch to the history (flushed before the checkpoint that counts it). */
   private async writeMetricsRecord(record: MiniEpochRecord): Promise<void> {
-    await this.metrics.append(record);
+    if (this.isWriter) await this.metrics.append(record);
   }
 
   /** Writes a checkpoint of the current state; `closed` is the mini-epoch just closed, if any. */
@@ -470,6 +509,14 @@ export class MiniEpochOrchestrator extends EventEmitter {
     const interrupted = closed === undefined;
     const position = closed ?? this.open!;
     const started = performance.now();
+    const group = this.options.distributed;
+    if (group && group.rank !== 0) {
+      // Rank 0 writes; the others wait until the checkpoint is complete.
+      const meta = { epoch: position.epoch, miniEpoch: position.miniEpoch, globalBatch: trainer.state.globalStep, samplesSeen: trainer.state.samplesSeen, validationLoss, interrupted, createdAt: new Date().toISOString() };
+      await group.barrier('checkpoint written by rank 0');
+      const name = checkpointName(meta);
+      return { ...meta, name, path: join(this.options.checkpointDir, name), bytes: 0, seconds: (performance.now() - started) / 1000 };
+    }
     const state: RunState = {
       format: 'hextorch-run-state',
       version: 2,
@@ -500,6 +547,7 @@ export class MiniEpochOrchestrator extends EventEmitter {
       }),
       () => faultPoint('checkpoint-write'),
     );
+    if (group) await group.barrier('checkpoint written by rank 0');
     const seconds = (performance.now() - started) / 1000;
     this.logger.info({ event: 'checkpoint', path: checkpoint.path, bytes: checkpoint.bytes, seconds, globalBatch: checkpoint.globalBatch, samplesSeen: checkpoint.samplesSeen, interrupted }, `checkpoint ${checkpoint.name}`);
     this.emit('checkpoint', { ...checkpoint, seconds });

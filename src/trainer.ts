@@ -9,8 +9,9 @@ import { type Logger, type LoggerOptions, resolveLogger } from './logger';
 import { type Metrics, type MetricSums, summarize } from './metrics';
 import { native } from './native';
 import type { NativeBatch, NativeMetricSums, NativeTrainer, NativeTrainerOptions } from './native-types';
+import { communicatorOf, type ProcessGroup } from './distributed/process-group';
 import { resolveWeightsFile } from './interop/checkpoint-files';
-import { availableCores, BOARD_SIZES, checkInteger, checkNumber, checkOneOf, checkString, optional } from './options';
+import { availableCores, BOARD_SIZES, checkBoolean, checkInteger, checkNumber, checkOneOf, checkString, optional } from './options';
 
 export type ModelPreset = 'tiny' | 'resnet' | 'snowflake';
 export const MODEL_PRESETS: readonly ModelPreset[] = ['tiny', 'resnet', 'snowflake'];
@@ -64,6 +65,14 @@ export interface TrainerOptions {
    */
   initFrom?: string;
   logger?: Logger | LoggerOptions;
+  /**
+   * Data-parallel training: the process group this rank belongs to. Each batch is then
+   * this rank's share of a global batch; gradients are averaged over the ranks and every
+   * rank takes the same step. Weights start from rank 0's.
+   */
+  distributed?: ProcessGroup;
+  /** With `distributed`: all-reduce batch-norm statistics over the ranks (default false: per rank, as DDP). */
+  syncBatchNorm?: boolean;
 }
 
 export interface TrainerState {
@@ -72,6 +81,9 @@ export interface TrainerState {
   learningRate: number;
   /** Wall time spent inside native training steps since the trainer was created. */
   stepSeconds: number;
+  /** Data-parallel: gradient bytes all-reduced per step, and time spent waiting for them. */
+  allReduceBytesPerStep: number;
+  allReduceWaitSeconds: number;
 }
 
 export interface TrainResult extends Metrics {
@@ -148,9 +160,12 @@ export class Trainer {
   readonly parameterCount: number;
   private handle: NativeTrainer | undefined;
   private readonly logger: Logger;
+  /** The process group when training data-parallel. */
+  readonly distributed: ProcessGroup | undefined;
 
-  private constructor(handle: NativeTrainer, options: NativeTrainerOptions, logger: Logger) {
+  private constructor(handle: NativeTrainer, options: NativeTrainerOptions, logger: Logger, distributed?: ProcessGroup) {
     this.handle = handle;
+    this.distributed = distributed;
     this.options = options;
     this.logger = logger;
     const d = handle.describe();
@@ -163,8 +178,11 @@ export class Trainer {
   static async create(options: TrainerOptions): Promise<Trainer> {
     const resolved = resolveTrainerOptions(options);
     const logger = resolveLogger(options.logger, 'trainer');
-    const handle = await callNative(() => native().createTrainer(resolved));
-    const trainer = new Trainer(handle, resolved, logger);
+    const group = options.distributed;
+    const syncBatchNorm = checkBoolean('syncBatchNorm', optional(options.syncBatchNorm, false));
+    const parallel = group ? { communicator: communicatorOf(group), syncBatchNorm } : {};
+    const handle = await callNative(() => native().createTrainer({ ...resolved, ...parallel }));
+    const trainer = new Trainer(handle, resolved, logger, group);
     logger.debug({ device: trainer.device, precision: trainer.precision, parameters: trainer.parameterCount, model: resolved.model }, 'trainer created');
     return trainer;
   }
@@ -177,7 +195,14 @@ export class Trainer {
   /** Counters as of the end of the last native call (safe to read while a step runs). */
   get state(): TrainerState {
     const s = this.native().state();
-    return { globalStep: s.step, samplesSeen: s.samples, learningRate: s.learningRate, stepSeconds: s.stepSeconds };
+    return {
+      globalStep: s.step,
+      samplesSeen: s.samples,
+      learningRate: s.learningRate,
+      stepSeconds: s.stepSeconds,
+      allReduceBytesPerStep: s.allReduceBytesPerStep,
+      allReduceWaitSeconds: s.allReduceWaitSeconds,
+    };
   }
 
   private get weights() {
@@ -195,7 +220,11 @@ export class Trainer {
   ): Promise<TrainResult> {
     const handle = this.native();
     const started = performance.now();
-    const stopped = await eachBatch(batches, (b) => handle.trainStep(b), options);
+    // Data-parallel: a stop is agreed inside the step, so every rank stops after the same one.
+    const stepOptions = this.distributed
+      ? { onBatch: options.onBatch, beforeBatch: () => handle.requestStop(options.shouldStop?.() ?? false), shouldStop: () => handle.stopAgreed() }
+      : options;
+    const stopped = await eachBatch(batches, (b) => handle.trainStep(b), stepOptions);
     const sums = await callNative(() => handle.takeTrainMetrics());
     this.checkFinite(sums);
     const seconds = (performance.now() - started) / 1000;
@@ -219,7 +248,8 @@ export class Trainer {
   ): Promise<Metrics & { sums: MetricSums; seconds: number; stopped: boolean }> {
     const handle = this.native();
     const started = performance.now();
-    const stopped = await eachBatch(batches, (b) => handle.evaluateBatch(b), options);
+    // Data-parallel validation always runs to the end: every rank must take part in the sums.
+    const stopped = await eachBatch(batches, (b) => handle.evaluateBatch(b), this.distributed ? {} : options);
     const sums = stripStep(await callNative(() => handle.takeEvalMetrics()));
     return { ...summarize(sums, this.weights), sums, seconds: (performance.now() - started) / 1000, stopped };
   }
@@ -290,9 +320,10 @@ export class Trainer {
 async function eachBatch(
   batches: Iterable<Batch> | AsyncIterable<Batch>,
   call: (batch: NativeBatch) => Promise<void>,
-  options: { shouldStop?: () => boolean; onBatch?: () => void },
+  options: { shouldStop?: () => boolean; onBatch?: (() => void) | undefined; beforeBatch?: () => void },
 ): Promise<boolean> {
   for await (const batch of batches) {
+    options.beforeBatch?.();
     try {
       await callNative(() => call(batch.handle));
     } finally {

@@ -12,10 +12,12 @@ import { info } from './info';
 import { MiniEpochOrchestrator, type RunSummary } from './orchestrator';
 import { checkInteger, checkOneOf, checkString, optional } from './options';
 import { lockRunDirectory } from './run-lock';
-import { Trainer, type TrainerOptions } from './trainer';
+import { resolveTrainerOptions, Trainer, type TrainerOptions } from './trainer';
+import { defaultThreadsPerRank, type DistributedOptions, type ResolvedDistributed, resolveDistributed } from './distributed/env';
+import { ProcessGroup } from './distributed/process-group';
 
 /** A run: the Trainer's options (defaults and checks live there) plus data, run directory and schedule. */
-export interface TrainConfig extends Omit<TrainerOptions, 'boardSize' | 'logger'> {
+export interface TrainConfig extends Omit<TrainerOptions, 'boardSize' | 'logger' | 'distributed'> {
   /** Dataset directory (import or generate output). */
   data: string;
   /** Run directory: checkpoints, logs and metrics go here. */
@@ -35,13 +37,19 @@ export interface TrainConfig extends Omit<TrainerOptions, 'boardSize' | 'logger'
   resume?: 'auto' | 'never';
   fresh?: boolean;
   force?: boolean;
+  /**
+   * Data-parallel training: this rank's place (missing fields come from RANK, WORLD_SIZE,
+   * LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT, as torchrun sets them). The
+   * batch size is the global batch, split over the ranks.
+   */
+  distributed?: DistributedOptions;
 }
 
 export const TRAIN_CONFIG_KEYS: readonly (keyof TrainConfig)[] = [
   'data', 'run', 'epochs', 'batchSize', 'miniEpochBatches', 'miniEpochSamples', 'model', 'blocks', 'channels', 'dropout',
   'device', 'precision', 'threads', 'optimizer', 'learningRate', 'weightDecay', 'momentum', 'valueHead', 'gradientClip',
   'schedule', 'policyWeight', 'valueWeight', 'seed', 'augment', 'workers', 'valMaxBatches', 'keepLast', 'keepBest',
-  'earlyStopping', 'resume', 'fresh', 'force', 'initFrom',
+  'earlyStopping', 'resume', 'fresh', 'force', 'initFrom', 'distributed', 'syncBatchNorm',
 ];
 
 /** Rejects unknown keys, so a typo in a config file is an error rather than a default. */
@@ -67,6 +75,9 @@ export interface TrainRunResult extends RunSummary {
   weightsDigest: string;
   device: string;
   parameters: number;
+  /** This process's rank and the world size (0 and 1 when training alone). */
+  rank: number;
+  worldSize: number;
 }
 
 /**
@@ -93,6 +104,10 @@ export function resolveConfig(config: TrainConfig) {
 
 export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers = {}): Promise<TrainRunResult> {
   const config = resolveConfig(input);
+  const dist = resolveDistributed(config.distributed);
+  if (dist && config.batchSize % dist.worldSize !== 0) {
+    throw invalidOption('batchSize', config.batchSize, `a multiple of the world size ${dist.worldSize} (the global batch is split evenly over the ranks)`);
+  }
   const runDir = config.run;
   const checkpointDir = join(runDir, 'checkpoints');
   const logPath = join(runDir, 'train.log');
@@ -102,12 +117,13 @@ export async function runTraining(input: TrainConfig, handlers: TrainRunHandlers
   } catch (error) {
     throw new HextorchError('HEXTORCH_IO', `cannot create run directory ${runDir}: ${(error as Error).message}`);
   }
-  // Before anything is read or written there (--fresh included): one trainer per run directory.
-  const lock = lockRunDirectory(runDir);
+  // Before anything is read or written there (--fresh included): one trainer per run
+  // directory (data-parallel: rank 0 holds it for the run, the other ranks write nothing there).
+  const lock = !dist || dist.rank === 0 ? lockRunDirectory(runDir) : undefined;
   try {
-    return await trainInRunDirectory(config, handlers, { runDir, checkpointDir, logPath, metricsPath });
+    return await trainInRunDirectory(config, handlers, { runDir, checkpointDir, logPath, metricsPath }, dist);
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 
@@ -115,30 +131,50 @@ async function trainInRunDirectory(
   config: ReturnType<typeof resolveConfig>,
   handlers: TrainRunHandlers,
   paths: { runDir: string; checkpointDir: string; logPath: string; metricsPath: string },
+  dist: ResolvedDistributed | null,
 ): Promise<TrainRunResult> {
   const { runDir, checkpointDir, logPath, metricsPath } = paths;
+  // Rank 0 alone writes the run's files; the other ranks only train and validate.
+  const writer = !dist || dist.rank === 0;
   // JSON lines to RUN/train.log, written synchronously: a killed process loses no line.
-  const logger = pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: logPath, sync: true, append: true }));
+  const logger = writer
+    ? pino({ base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: logPath, sync: true, append: true }))
+    : pino({ level: 'silent' });
 
-  const trainLoader = new DataLoader(
-    { dir: config.data, split: 'train', augment: config.augment, shuffle: true, seed: config.seed },
-    { batchSize: config.batchSize, workers: config.workers },
-  );
-  const valLoader = new DataLoader(
-    { dir: config.data, split: 'validation', augment: 'none', shuffle: false, seed: config.seed },
-    { batchSize: config.batchSize, workers: config.workers, ...(config.valMaxBatches !== undefined ? { maxBatches: config.valMaxBatches } : {}) },
-  );
+  const group = dist ? await ProcessGroup.connect(dist) : undefined;
+  const share = dist ? { rank: dist.rank, worldSize: dist.worldSize } : {};
+  let trainLoader: DataLoader | undefined;
+  let valLoader: DataLoader | undefined;
   let trainer: Trainer | undefined;
   try {
+    trainLoader = new DataLoader(
+      { dir: config.data, split: 'train', augment: config.augment, shuffle: true, seed: config.seed },
+      { batchSize: config.batchSize, workers: config.workers, ...share },
+    );
+    valLoader = new DataLoader(
+      { dir: config.data, split: 'validation', augment: 'none', shuffle: false, seed: config.seed },
+      { batchSize: config.batchSize, workers: config.workers, ...share, ...(config.valMaxBatches !== undefined ? { maxBatches: config.valMaxBatches } : {}) },
+    );
     const { data, run, epochs, batchSize, miniEpochBatches, miniEpochSamples, augment, workers, valMaxBatches,
-      keepLast, keepBest, earlyStopping, resume, fresh, force, ...trainerOptions } = config;
-    trainer = await Trainer.create({ ...trainerOptions, boardSize: trainLoader.boardSize, logger });
+      keepLast, keepBest, earlyStopping, resume, fresh, force, distributed: _place, syncBatchNorm, ...trainerOptions } = config;
+    if (dist && trainerOptions.threads === undefined) trainerOptions.threads = defaultThreadsPerRank(dist.localWorldSize);
+    const sync = dist ? (syncBatchNorm ?? dist.syncBatchNorm) : false;
+    if (group) {
+      // Named errors rather than hangs or silent divergence when the ranks were started differently.
+      const { threads: _t, device: _d, ...shared } = resolveTrainerOptions({ ...trainerOptions, boardSize: trainLoader.boardSize });
+      await group.checkSame('the training options', {
+        ...shared, data, epochs, batchSize, miniEpochBatches, miniEpochSamples, augment, valMaxBatches, syncBatchNorm: sync,
+        datasetFingerprint: trainLoader.fingerprint, validationFingerprint: valLoader.fingerprint, worldSize: dist!.worldSize,
+      });
+    }
+    trainer = await Trainer.create({ ...trainerOptions, boardSize: trainLoader.boardSize, logger, ...(group ? { distributed: group, syncBatchNorm: sync } : {}) });
     // The resolved options, so that a default and its explicit value compare equal on resume.
     const recorded = {
       data, run, epochs, batchSize, miniEpochBatches, miniEpochSamples, augment, workers, valMaxBatches,
       ...trainer.options, datasetFingerprint: trainLoader.fingerprint,
+      ...(dist ? { worldSize: dist.worldSize, syncBatchNorm: sync } : {}),
     };
-    await writeFileAtomicAsync(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
+    if (writer) await writeFileAtomicAsync(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);
     const orchestrator = new MiniEpochOrchestrator({
       trainer,
       trainLoader,
@@ -157,6 +193,7 @@ async function trainInRunDirectory(
       config: recorded,
       torchVersion: info().torchVersion,
       ...(handlers.signal ? { signal: handlers.signal } : {}),
+      ...(group ? { distributed: group } : {}),
       logger,
     });
     handlers.onEvent?.(orchestrator);
@@ -170,10 +207,13 @@ async function trainInRunDirectory(
       weightsDigest: await trainer.weightsDigest(),
       device: trainer.device,
       parameters: trainer.parameterCount,
+      rank: dist?.rank ?? 0,
+      worldSize: dist?.worldSize ?? 1,
     };
   } finally {
     trainer?.dispose();
-    trainLoader.dispose();
-    valLoader.dispose();
+    trainLoader?.dispose();
+    valLoader?.dispose();
+    group?.dispose();
   }
 }

@@ -6,7 +6,7 @@ under all four symmetries per epoch), a torch DataLoader with shuffling, and the
 networks, loss, optimiser, batch size and thread count. Same LibTorch underneath (Debian's
 python3-torch), so any difference comes from the pipeline.
 
-    python3 train_reference.py DATASET_DIR PRESET BATCH_SIZE BATCHES THREADS PRECISION
+    python3 train_reference.py DATASET_DIR PRESET BATCH_SIZE BATCHES THREADS PRECISION [compute-only|full] [DEVICE]
 
 Prints one JSON line: samples/s through the DataLoader pipeline, and the pure compute
 rate (the same batch over and over) for reference.
@@ -129,15 +129,18 @@ def main():
     directory, preset = sys.argv[1], sys.argv[2]
     batch_size, batches, threads = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     bf16 = sys.argv[6] == "bf16"
+    compute_only = len(sys.argv) > 7 and sys.argv[7] == "compute-only"
+    device = torch.device(sys.argv[8] if len(sys.argv) > 8 else "cpu")
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     dataset = ShardPositions(directory)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=0, drop_last=True)
-    model = make_model(preset, dataset.n)
+    model = make_model(preset, dataset.n).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
 
     def step(planes, policy, value):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        planes, policy, value = planes.to(device), policy.to(device), value.to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             logits, v = model(planes)
         logits, v = logits.float(), v.float()
         has = policy >= 0
@@ -148,20 +151,29 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 4.0)
         optimiser.step()
 
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
     model.train()
     iterator = iter(loader)
     for _ in range(3):
         step(*next(iterator))
     start, cpu = time.perf_counter(), time.process_time()
-    for _ in range(batches):
+    for _ in range(0 if compute_only else batches):
         step(*next(iterator))
+    if compute_only:  # keep the figures defined; only the compute loop below counts
+        start, cpu = start - 1, cpu - 1
+    sync()
     pipeline = batches * batch_size / (time.perf_counter() - start)
     pipeline_cpu = batches * batch_size / (time.process_time() - cpu)
 
+    sync()
     fixed = next(iterator)
     start, cpu = time.perf_counter(), time.process_time()
     for _ in range(batches):
         step(*fixed)
+    sync()
     compute = batches * batch_size / (time.perf_counter() - start)
     compute_cpu = batches * batch_size / (time.process_time() - cpu)
     print(json.dumps({"samplesPerSecond": pipeline, "computeSamplesPerSecond": compute,

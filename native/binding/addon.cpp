@@ -7,6 +7,7 @@
 
 #include "addon_data.h"
 #include "batch_wrap.h"
+#include "communicator_wrap.h"
 #include "convert.h"
 #include "data/dataset.h"
 #include "data/importer.h"
@@ -262,6 +263,11 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeBatch", batch);
   exports.Set("NativeTrainer", trainer);
   exports.Set("createTrainer", Napi::Function::New(env, TrainerWrap::create, "createTrainer"));
+  Napi::Function communicator = CommunicatorWrap::define(env);
+  data->communicatorConstructor = Napi::Persistent(communicator);
+  exports.Set("NativeCommunicator", communicator);
+  exports.Set("connectDistributed", Napi::Function::New(env, CommunicatorWrap::connect, "connectDistributed"));
+  exports.Set("distributedAvailable", Napi::Function::New(env, CommunicatorWrap::availability, "distributedAvailable"));
   exports.Set("info", Napi::Function::New(env, binding::info, "info"));
   exports.Set("importRecords", Napi::Function::New(env, importRecords, "importRecords"));
   exports.Set("generateDataset", Napi::Function::New(env, generateDataset, "generateDataset"));

@@ -7,6 +7,7 @@ namespace hextorch::binding {
 struct AddonData {
   Napi::FunctionReference batchConstructor;
   Napi::FunctionReference trainerConstructor;
+  Napi::FunctionReference communicatorConstructor;
   Napi::FunctionReference playerConstructor;
 };
 

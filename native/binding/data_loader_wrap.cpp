@@ -26,7 +26,7 @@ Napi::Function DataLoaderWrap::define(Napi::Env env) {
                       InstanceMethod<&DataLoaderWrap::dispose>("dispose")});
 }
 
-// new NativeDataLoader({ dir | shards, split, batchSize, augment, shuffle, seed, dropLast, workers, prefetch, maxBatches })
+// new NativeDataLoader({ dir | shards, split, batchSize, augment, shuffle, seed, dropLast, workers, prefetch, maxBatches, rank, worldSize })
 DataLoaderWrap::DataLoaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DataLoaderWrap>(info) {
   Napi::Env env = info.Env();
   Napi::Object o = requireObject(info, 0, "data loader options");
@@ -39,6 +39,8 @@ DataLoaderWrap::DataLoaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
   options.workers = getInt(o, "workers", 0);
   options.prefetch = getInt(o, "prefetch", 0);
   options.maxBatches = getInt(o, "maxBatches", -1);
+  options.rank = getInt(o, "rank", 0);
+  options.worldSize = getInt(o, "worldSize", 1);
   std::string dir = getString(o, "dir", "");
   std::string split = getString(o, "split", "train");
   std::vector<std::string> shards = getStrings(o, "shards");

@@ -4,6 +4,7 @@
 
 #include "addon_data.h"
 #include "batch_wrap.h"
+#include "communicator_wrap.h"
 #include "convert.h"
 #include "errors.h"
 #include "promise_worker.h"
@@ -12,8 +13,10 @@
 namespace hextorch::binding {
 namespace {
 
-train::TrainerOptions readOptions(const Napi::Object& o) {
+train::TrainerOptions readOptions(Napi::Env env, const Napi::Object& o) {
   train::TrainerOptions t;
+  if (o.Has("communicator") && !o.Get("communicator").IsUndefined()) t.communicator = CommunicatorWrap::unwrap(env, o.Get("communicator"));
+  t.syncBatchNorm = getBool(o, "syncBatchNorm", false);
   t.preset = getString(o, "model", t.preset);
   t.boardSize = getInt(o, "boardSize", t.boardSize);
   t.initFrom = getString(o, "initFrom", t.initFrom);
@@ -71,6 +74,8 @@ Napi::Function TrainerWrap::define(Napi::Env env) {
                       InstanceMethod<&TrainerWrap::load>("load"),
                       InstanceMethod<&TrainerWrap::weightsDigest>("weightsDigest"),
                       InstanceMethod<&TrainerWrap::state>("state"), InstanceMethod<&TrainerWrap::describe>("describe"),
+                      InstanceMethod<&TrainerWrap::requestStop>("requestStop"),
+                      InstanceMethod<&TrainerWrap::stopAgreed>("stopAgreed"),
                       InstanceMethod<&TrainerWrap::dispose>("dispose")});
 }
 
@@ -78,7 +83,7 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trai
 
 Napi::Value TrainerWrap::create(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  train::TrainerOptions options = readOptions(requireObject(info, 0, "trainer options"));
+  train::TrainerOptions options = readOptions(env, requireObject(info, 0, "trainer options"));
   auto result = std::make_shared<std::shared_ptr<train::Trainer>>();
   auto executor = std::make_shared<SerialExecutor>();
   return PromiseWorker::run(
@@ -244,8 +249,14 @@ Napi::Value TrainerWrap::state(const Napi::CallbackInfo& info) {
   out.Set("samples", static_cast<double>(s.samples));
   out.Set("learningRate", s.learningRate);
   out.Set("stepSeconds", s.stepSeconds);
+  out.Set("allReduceBytesPerStep", static_cast<double>(s.allReduceBytesPerStep));
+  out.Set("allReduceWaitSeconds", s.allReduceWaitSeconds);
   return out;
 }
+
+// Thread-safe flags: no trainer call needed, so they work while a step is in flight.
+void TrainerWrap::requestStop(const Napi::CallbackInfo& info) { get(info.Env())->requestStop(info[0].ToBoolean()); }
+Napi::Value TrainerWrap::stopAgreed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), get(info.Env())->stopAgreed()); }
 
 Napi::Value TrainerWrap::describe(const Napi::CallbackInfo& info) {
   auto trainer = get(info.Env());

@@ -29,6 +29,8 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   Napi::Value weightsDigest(const Napi::CallbackInfo& info);
   Napi::Value state(const Napi::CallbackInfo& info);
   Napi::Value describe(const Napi::CallbackInfo& info);
+  void requestStop(const Napi::CallbackInfo& info);
+  Napi::Value stopAgreed(const Napi::CallbackInfo& info);
   void dispose(const Napi::CallbackInfo& info);
 
   Napi::Value batchCall(const Napi::CallbackInfo& info, const char* what, void (train::Trainer::*call)(const data::Batch&));

@@ -193,3 +193,18 @@ TEST(Trainer, UnknownMemoryFormatIsRejectedByName) {
     EXPECT_NE(std::string(e.what()).find("memory format 'nhwc'"), std::string::npos);
   }
 }
+
+TEST(Networks, ForwardFlopsFollowTheLayers) {
+  model::ModelConfig c;
+  c.preset = "tiny";
+  c.boardSize = 13;
+  // stem 3->32 3x3, four 32->32 3x3 convs, policy 32->32->1 and value 32->32 1x1 on
+  // 169 cells; value linear 32->128->1.
+  const int64_t cells = 169;
+  int64_t expected = 2 * cells * (3 * 32 * 9 + 4 * 32 * 32 * 9 + 32 * 32 + 32 + 32 * 32) + 2 * (32 * 128 + 128);
+  EXPECT_EQ(model::forwardFlopsPerSample(c), expected);
+  c.preset = "snowflake";
+  // The strided stages run on 7x7, 4x4 and 2x2: about 237 MFLOP, not 169 cells throughout.
+  EXPECT_GT(model::forwardFlopsPerSample(c), 200'000'000);
+  EXPECT_LT(model::forwardFlopsPerSample(c), 260'000'000);
+}

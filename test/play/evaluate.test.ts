@@ -1,6 +1,6 @@
 /** evaluate() against a hand computation with predict() on the same checkpoint, and on a dataset split. */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { generateGames, openDataset } from '../../src/dataset';
@@ -83,4 +83,26 @@ test('evaluate on a dataset split counts every position; the CLI prints a table 
   const usage = runCli(['evaluate', '--checkpoint', checkpoint]);
   assert.equal(usage.status, 2);
   assert.match(usage.stderr, /--data and --records/);
+});
+
+test('the report page includes an evaluation of the run\'s latest checkpoint', async () => {
+  const data = join(dir, 'report-data');
+  await generateGames({ games: 30, boardSize: 7, seed: 5, out: data });
+  const run = join(dir, 'run');
+  const ckpt = join(run, 'checkpoints', 'ckpt-e0000-m0000-b000000001');
+  mkdirSync(ckpt, { recursive: true });
+  copyFileSync(checkpoint, join(ckpt, 'model.pt'));
+  writeFileSync(join(run, 'checkpoints', 'latest'), 'ckpt-e0000-m0000-b000000001\n');
+  const m = { loss: 1, policyLoss: 1, valueLoss: 0.5, policyAccuracy: 0.3, valueAccuracy: 0.6, samples: 256, batches: 1 };
+  const record = {
+    epoch: 0, miniEpoch: 0, batchInEpoch: 1, globalBatch: 1, samplesSeen: 256, train: m, validation: m, learningRate: 1e-3,
+    samplesPerSecond: 2000, trainSeconds: 0.1, validationSeconds: 0.01, checkpoint: 'ckpt-e0000-m0000-b000000001', time: new Date(0).toISOString(),
+  };
+  writeFileSync(join(run, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
+  const r = runCli(['report', run, '--evaluate', data, '--max-positions', '30']);
+  assert.equal(r.status, 0, r.stderr);
+  const html = readFileSync(join(run, 'report.html'), 'utf8');
+  assert.match(html, /<h2>Evaluation<\/h2>/);
+  assert.match(html, /<tr><td>all<\/td><td>30<\/td>/);
+  assert.match(html, /Calibration of P\(Red wins\)/);
 });

@@ -49,6 +49,13 @@ class BatchStream::BatchPool : public std::enable_shared_from_this<BatchPool> {
 BatchStream::BatchStream(std::shared_ptr<const Dataset> dataset, const StreamOptions& options)
     : dataset_(std::move(dataset)), options_(options) {
   if (options_.batchSize < 1) throw Error(ErrorCode::InvalidArgument, "batch size must be at least 1");
+  if (options_.worldSize < 1 || options_.rank < 0 || options_.rank >= options_.worldSize) {
+    throw Error(ErrorCode::InvalidArgument, "rank " + std::to_string(options_.rank) + " is outside a world of " + std::to_string(options_.worldSize));
+  }
+  if (options_.batchSize % options_.worldSize != 0) {
+    throw Error(ErrorCode::InvalidArgument, "batch size " + std::to_string(options_.batchSize) + " does not divide over " +
+                                                std::to_string(options_.worldSize) + " ranks: the global batch must be a multiple of the world size");
+  }
   if (options_.workers < 0) throw Error(ErrorCode::InvalidArgument, "workers must be at least 1");
   if (options_.workers == 0) options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (options_.prefetch <= 0) options_.prefetch = 4 * options_.workers;
@@ -211,6 +218,12 @@ std::shared_ptr<Batch> BatchStream::build(const EpochOrder& order, uint64_t epoc
   const uint64_t b = static_cast<uint64_t>(options_.batchSize);
   uint64_t first = index * b;
   uint64_t count = std::min(b, examplesPerEpoch_ - first);
+  if (options_.worldSize > 1) {
+    const uint64_t r = static_cast<uint64_t>(options_.rank), w = static_cast<uint64_t>(options_.worldSize);
+    const uint64_t begin = first + count * r / w, end = first + count * (r + 1) / w;
+    first = begin;
+    count = end - begin;
+  }
 
   auto batch = pool_->acquire();
   batch->size = static_cast<int>(count);

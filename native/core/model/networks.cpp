@@ -1,6 +1,9 @@
 #include "model/networks.h"
 
+#include "model/norm.h"
 #include "export/graph_builder.h"
+#include <map>
+
 #include "util/error.h"
 
 namespace hextorch::model {
@@ -26,9 +29,9 @@ struct BasicBlockImpl : nn::Module {
   // In place where autograd allows it (batch norm's backward needs its input, not its
   // output): two activation-sized allocations and passes fewer per block.
   torch::Tensor forward(torch::Tensor x) {
-    auto y = bn1(conv1(x)).relu_();
-    y = bn2(conv2(y));
-    y.add_(projection ? projectionBn(projection(x)) : x);
+    auto y = norm(bn1, conv1(x)).relu_();
+    y = norm(bn2, conv2(y));
+    y.add_(projection ? norm(projectionBn, projection(x)) : x);
     return torch::relu_(y);
   }
   std::string describe(interop::GraphBuilder& g, const std::string& x) {
@@ -56,7 +59,7 @@ struct ValueHeadImpl : nn::Module {
         dropout(register_module("dropout", nn::Dropout(dropout))),
         fc2(register_module("fc2", nn::Linear(hidden, 1))) {}
   torch::Tensor forward(torch::Tensor x) {
-    auto v = bn(conv1(x)).relu_().mean({2, 3});
+    auto v = norm(bn, conv1(x)).relu_().mean({2, 3});
     return torch::tanh(fc2(dropout(torch::relu(fc1(v))))).squeeze(1);
   }
   std::string describe(interop::GraphBuilder& g, const std::string& x) {
@@ -92,7 +95,7 @@ struct SnowflakeImpl : NetworkImpl {
     valueHead = register_module("value_head", ValueHead(512, 256, c.dropout));
   }
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x) override {
-    x = stemBn(stem(x)).relu_();
+    x = norm(stemBn, stem(x)).relu_();
     x = blocks->forward(x);
     auto policy = policyFc(policyDropout(x.mean({2, 3})));
     return {policy, valueHead(x)};
@@ -127,9 +130,9 @@ struct ResidualTowerImpl : NetworkImpl {
     valueHead = register_module("value_head", ValueHead(width, 128, c.dropout));
   }
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x) override {
-    x = stemBn(stem(x)).relu_();
+    x = norm(stemBn, stem(x)).relu_();
     x = blocks->forward(x);
-    auto policy = policyOut(policyBn(policyConv(x)).relu_()).flatten(1);
+    auto policy = policyOut(norm(policyBn, policyConv(x)).relu_()).flatten(1);
     return {policy, valueHead(x)};
   }
   void describe(interop::GraphBuilder& g) override {
@@ -176,6 +179,33 @@ std::shared_ptr<NetworkImpl> makeNetwork(const ModelConfig& config) {
   }
   initialise(*net);
   return net;
+}
+
+int64_t forwardFlopsPerSample(const ModelConfig& config) {
+  auto net = makeNetwork(config);
+  // Walk the convolutions in registration order with the board size they see: each
+  // conv's output size follows from its stride and padding.
+  int64_t flops = 0;
+  int64_t n = config.boardSize;
+  std::map<std::string, int64_t> sizeAt;  // module name -> input board size
+  for (const auto& item : net->named_modules("", false)) {
+    if (auto* c = item.value()->as<nn::Conv2d>()) {
+      const auto& o = c->options;
+      int64_t k = o.kernel_size()->at(0), stride = o.stride()->at(0);
+      int64_t pad = k / 2;  // every convolution here pads "same" (kernel / 2)
+      // Projections and the value/policy heads read the block's input, the rest chain on.
+      bool side = item.key().find("projection") != std::string::npos;
+      int64_t in = side ? sizeAt["block"] : n;
+      if (!side && item.key().find("conv1") != std::string::npos && item.key().find("blocks") != std::string::npos)
+        sizeAt["block"] = n;
+      int64_t out = (in + 2 * pad - k) / stride + 1;
+      flops += 2 * o.in_channels() * o.out_channels() * k * k * out * out;
+      if (!side) n = out;
+    } else if (auto* l = item.value()->as<nn::Linear>()) {
+      flops += 2 * l->options.in_features() * l->options.out_features();
+    }
+  }
+  return flops;
 }
 
 bool useChannelsLast(const ModelConfig& config, const std::string& option, bool cuda, bool bf16) {

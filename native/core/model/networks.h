@@ -33,6 +33,10 @@ struct NetworkImpl : torch::nn::Module {
 // normal fan-out for convolutions, BN 1/0, Xavier normal for Linear with zero bias).
 std::shared_ptr<NetworkImpl> makeNetwork(const ModelConfig& config);
 
+// Multiply-adds ×2 of one forward pass for one position (convolutions and linear
+// layers; normalisation and activations are not counted). Training is ≈3× this.
+int64_t forwardFlopsPerSample(const ModelConfig& config);
+
 // Whether convolutions run channels-last (NHWC) or contiguous (NCHW), from the option
 // (auto | channels-last | contiguous) and, for auto, the rule in networks.cpp.
 bool useChannelsLast(const ModelConfig& config, const std::string& option, bool cuda, bool bf16);

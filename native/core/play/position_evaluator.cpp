@@ -16,6 +16,7 @@ struct PositionEvaluator::Impl {
   std::shared_ptr<train::Trainer> trainer;
   std::shared_ptr<model::NetworkImpl> net;
   torch::Device device{torch::kCPU};
+  at::MemoryFormat layout = at::MemoryFormat::Contiguous;  // the network's own (channels-last or not)
   std::vector<float> planes;
 };
 
@@ -34,6 +35,7 @@ PositionEvaluator::PositionEvaluator(std::shared_ptr<train::Trainer> trainer, in
   impl_->trainer = std::move(trainer);
   impl_->net = impl_->trainer->network();
   impl_->device = torch::Device(impl_->trainer->deviceName());
+  if (impl_->trainer->memoryFormat() == "channels-last") impl_->layout = at::MemoryFormat::ChannelsLast;
   boardSize_ = impl_->trainer->options().boardSize;
 }
 
@@ -67,7 +69,7 @@ void PositionEvaluator::evaluate(const std::vector<PositionRef>& positions, Eval
       }
       auto input = torch::from_blob(m.planes.data(), {count, hex::kInputPlanes, boardSize_, boardSize_}, torch::kFloat32)
                        .to(m.device)
-                       .contiguous(at::MemoryFormat::ChannelsLast);
+                       .contiguous(m.layout);
       auto [logits, v] = m.net->forward(input);
       auto occupied = (input.select(1, 0) + input.select(1, 1)).reshape({count, cells}).gt(0.5);
       logits = logits.to(torch::kFloat32).masked_fill(occupied, -std::numeric_limits<float>::infinity());

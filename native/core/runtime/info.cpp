@@ -6,7 +6,10 @@
 #include <malloc.h>
 #endif
 
+#include <fstream>
 #include <mutex>
+#include <sstream>
+#include <string>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -44,6 +47,18 @@ void setThreads(int threads) {
   if (auto* setBlasThreads = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     setBlasThreads(1);
   }
+}
+
+bool cpuHasNativeBf16() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("flags", 0) != 0) continue;
+    std::istringstream words(line);
+    for (std::string w; words >> w;)
+      if (w == "avx512_bf16" || w == "amx_bf16") return true;
+    return false;
+  }
+  return false;
 }
 
 void keepFreedMemory() {

@@ -16,6 +16,9 @@ struct Info {
 };
 
 Info collectInfo();
+// Whether the CPU computes in bf16 natively (AVX512-BF16 or AMX-BF16, from
+// /proc/cpuinfo's flags; false where that cannot be read).
+bool cpuHasNativeBf16();
 void setThreads(int threads);
 // Keeps freed blocks in the process instead of returning them to the system after every
 // training step (see info.cpp). Idempotent.

@@ -2,11 +2,13 @@
 
 #include <torch/torch.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <thread>
 
+#include "dist/data_parallel.h"
 #include "export/weights.h"
 #include "model/networks.h"
 #include "runtime/info.h"
@@ -79,6 +81,9 @@ struct Trainer::Impl {
   std::vector<torch::Tensor> parameters;
   int64_t step = 0, samples = 0;
   double stepSeconds = 0;
+  std::unique_ptr<dist::DataParallel> dataParallel;  // set for data-parallel training
+  std::atomic<bool> stopRequested{false};
+  bool stopAgreed = false;
 
   torch::Tensor trainSums, evalSums, nonFiniteStep;
   int64_t trainSamples = 0, trainBatches = 0, evalSamples = 0, evalBatches = 0;
@@ -372,6 +377,9 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
         if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
     m.parameters = m.net->parameters();
     m.makeOptimizer();
+    if (options.communicator) {
+      m.dataParallel = std::make_unique<dist::DataParallel>(options.communicator, *m.net, m.parameters, options.syncBatchNorm);
+    }
     auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(m.device);
     m.trainSums = torch::zeros({SlotCount}, f64);
     m.evalSums = torch::zeros({SlotCount}, f64);
@@ -384,15 +392,33 @@ Trainer::~Trainer() = default;
 void Trainer::trainStep(const data::Batch& batch) {
   Impl& m = *impl_;
   auto started = std::chrono::steady_clock::now();
+  int64_t stepSamples = batch.size;
   guarded("training step failed", [&] {
     m.net->train();
     // Dropout draws from a generator seeded by (run seed, step): a resumed run draws
-    // exactly what an uninterrupted one would.
-    torch::manual_seed(mixKeys(m.options.seed, 0x44524F50ULL, static_cast<uint64_t>(m.step)));
+    // exactly what an uninterrupted one would. Ranks past 0 mix in their rank.
+    uint64_t dropoutSeed = mixKeys(m.options.seed, 0x44524F50ULL, static_cast<uint64_t>(m.step));
+    if (m.dataParallel && m.dataParallel->rank() > 0) dropoutSeed = mixKeys(dropoutSeed, static_cast<uint64_t>(m.dataParallel->rank()));
+    torch::manual_seed(dropoutSeed);
     m.applySchedule();
     Impl::Tensors t = m.toDevice(batch);
+    auto syncBatchNorm = m.dataParallel ? m.dataParallel->forwardScope() : nullptr;
     Impl::Output o = m.forwardLoss(t);
-    if (!m.cuda) {
+    syncBatchNorm.reset();
+    if (m.dataParallel) {
+      // The loss of the global batch, as one process would compute it, split so that
+      // the average over the ranks of the local losses' gradients is its gradient.
+      bool finite = torch::isfinite(o.policySum).item<bool>() && torch::isfinite(o.valueSum).item<bool>();
+      auto agreed = m.dataParallel->agree(o.policyCount, batch.size, !finite, m.stopRequested.load());
+      if (agreed.nonFinite) {
+        throw Error(ErrorCode::NonFiniteLoss, "loss is not finite at global batch " + std::to_string(m.step) + " (epoch " +
+                                                  std::to_string(batch.epoch) + ", batch " + std::to_string(batch.index) + " of the epoch)");
+      }
+      o.loss = m.options.policyWeight * (o.policySum / agreed.policyCount.clamp_min(1)) + m.options.valueWeight * (o.valueSum / agreed.samples);
+      if (m.dataParallel->worldSize() > 1) o.loss = o.loss * static_cast<double>(m.dataParallel->worldSize());
+      stepSamples = static_cast<int64_t>(agreed.samples);
+      m.stopAgreed = agreed.stop;
+    } else if (!m.cuda) {
       float loss = o.loss.item<float>();  // free on CPU: stop before a bad update
       if (!std::isfinite(loss)) {
         throw Error(ErrorCode::NonFiniteLoss, "loss is " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
@@ -405,29 +431,53 @@ void Trainer::trainStep(const data::Batch& batch) {
                                      torch::full({}, m.step, m.nonFiniteStep.options()));
     }
     m.clearGradients();
+    if (m.dataParallel) m.dataParallel->beforeBackward();
     o.loss.backward();
-    // Between backward and the update: the place for a gradient all-reduce.
+    if (m.dataParallel) m.dataParallel->afterBackward();  // gradients averaged over the ranks
     float gradScale = m.clipGradients();
     m.optimizerStep(gradScale);
     torch::NoGradGuard noGrad;
     m.accumulate(m.trainSums, o);
   });
   ++m.step;
-  m.samples += batch.size;
+  m.samples += stepSamples;
   m.trainSamples += batch.size;
   ++m.trainBatches;
   m.stepSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
 
+void Trainer::requestStop(bool stop) { impl_->stopRequested = stop; }
+bool Trainer::stopAgreed() const { return impl_->dataParallel ? impl_->stopAgreed : impl_->stopRequested.load(); }
+
+namespace {
+// Metric sums of all ranks (data-parallel), so every rank reports the global figures.
+void sumOverRanks(dist::DataParallel* dataParallel, MetricSums& m, const char* what) {
+  if (!dataParallel) return;
+  double v[6] = {m.policyLoss, static_cast<double>(m.policyCount), static_cast<double>(m.policyCorrect), m.valueLoss,
+                 static_cast<double>(m.valueCorrect), static_cast<double>(m.samples)};
+  dataParallel->sumOverRanks(v, 6, what);
+  m.policyLoss = v[0];
+  m.policyCount = static_cast<int64_t>(v[1]);
+  m.policyCorrect = static_cast<int64_t>(v[2]);
+  m.valueLoss = v[3];
+  m.valueCorrect = static_cast<int64_t>(v[4]);
+  m.samples = static_cast<int64_t>(v[5]);
+}
+}  // namespace
+
 MetricSums Trainer::takeTrainMetrics() {
   return guarded("cannot read metrics", [&] {
-    return impl_->read(impl_->trainSums, impl_->trainSamples, impl_->trainBatches, true);
+    MetricSums sums = impl_->read(impl_->trainSums, impl_->trainSamples, impl_->trainBatches, true);
+    sumOverRanks(impl_->dataParallel.get(), sums, "sum of training metrics");
+    if (impl_->dataParallel) impl_->dataParallel->syncBuffers();
+    return sums;
   });
 }
 
 void Trainer::evaluateBatch(const data::Batch& batch) {
   Impl& m = *impl_;
   guarded("validation step failed", [&] {
+    if (batch.size == 0) return;  // a rank's empty share of a short last batch
     torch::NoGradGuard noGrad;
     m.net->eval();
     Impl::Output o = m.forwardLoss(m.toDevice(batch));
@@ -439,7 +489,9 @@ void Trainer::evaluateBatch(const data::Batch& batch) {
 
 MetricSums Trainer::takeEvalMetrics() {
   return guarded("cannot read metrics", [&] {
-    return impl_->read(impl_->evalSums, impl_->evalSamples, impl_->evalBatches, false);
+    MetricSums sums = impl_->read(impl_->evalSums, impl_->evalSamples, impl_->evalBatches, false);
+    sumOverRanks(impl_->dataParallel.get(), sums, "sum of validation metrics");
+    return sums;
   });
 }
 
@@ -557,7 +609,9 @@ TrainerOptions Trainer::checkpointOptions(const std::string& path) {
 }
 
 TrainerState Trainer::state() const {
-  return {impl_->step, impl_->samples, impl_->baseLearningRates[0] * impl_->scheduleFactor(impl_->step), impl_->stepSeconds};
+  const auto* dp = impl_->dataParallel.get();
+  return {impl_->step, impl_->samples, impl_->baseLearningRates[0] * impl_->scheduleFactor(impl_->step), impl_->stepSeconds,
+          dp ? dp->bytesPerStep() : 0, dp ? dp->waitSeconds() : 0};
 }
 
 const TrainerOptions& Trainer::options() const { return impl_->options; }

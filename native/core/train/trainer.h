@@ -10,6 +10,9 @@
 #include "data/batch.h"
 #include "train/checkpoint_io.h"
 
+namespace hextorch::dist {
+class Communicator;
+}
 namespace hextorch::model {
 struct NetworkImpl;
 }
@@ -51,6 +54,10 @@ struct TrainerOptions {
   double policyWeight = 0.15;
   double valueWeight = 0.85;
   uint64_t seed = 1;
+
+  // Data-parallel training (dist/): each rank trains on its share of every global batch.
+  std::shared_ptr<dist::Communicator> communicator;
+  bool syncBatchNorm = false;
 };
 
 // Sums over the batches of one call; means are taken by the caller.
@@ -70,6 +77,8 @@ struct TrainerState {
   int64_t samples = 0;  // training samples seen
   double learningRate = 0;
   double stepSeconds = 0;  // wall time spent inside trainStep, for overhead measurements
+  int64_t allReduceBytesPerStep = 0;  // data-parallel: gradient bytes all-reduced per step
+  double allReduceWaitSeconds = 0;    // data-parallel: time waiting for gradient all-reduces
 };
 
 struct Prediction {
@@ -84,6 +93,10 @@ class Trainer {
   ~Trainer();
 
   void trainStep(const data::Batch& batch);
+  // Data-parallel: a stop asked for on any rank takes effect after the same step on
+  // every rank. requestStop may be called from any thread.
+  void requestStop(bool stop);
+  bool stopAgreed() const;
   MetricSums takeTrainMetrics();
   void evaluateBatch(const data::Batch& batch);
   MetricSums takeEvalMetrics();

@@ -13,6 +13,8 @@ const char* errorCodeName(ErrorCode code) {
     case ErrorCode::Io: return "HEXTORCH_IO";
     case ErrorCode::Busy: return "HEXTORCH_BUSY";
     case ErrorCode::NonFiniteLoss: return "HEXTORCH_NON_FINITE_LOSS";
+    case ErrorCode::Distributed: return "HEXTORCH_DISTRIBUTED";
+    case ErrorCode::DistributedUnavailable: return "HEXTORCH_DISTRIBUTED_UNAVAILABLE";
     case ErrorCode::ResumeMismatch: return "HEXTORCH_RESUME_MISMATCH";
     case ErrorCode::ShapeMismatch: return "HEXTORCH_SHAPE_MISMATCH";
     case ErrorCode::Internal: return "HEXTORCH_INTERNAL";

@@ -4,6 +4,8 @@ import { installGracefulShutdown } from '../../shutdown';
 import { checkConfigKeys, runTraining, type TrainConfig, type TrainRunResult } from '../../training-run';
 import { fmt, numberFlag, parse, stringFlag, UsageError } from '../args';
 import { formatDuration, ProgressBar } from '../progress';
+import { type LaunchOptions, runLaunched, watchLauncher } from '../../distributed/launcher';
+import { DEFAULT_DISTRIBUTED_TIMEOUT_MS } from '../../distributed/process-group';
 
 export const TRAIN_USAGE = `Usage: hextorch train --data DIR --run DIR [options]
 
@@ -34,6 +36,16 @@ export const TRAIN_USAGE = `Usage: hextorch train --data DIR --run DIR [options]
   --force                   resume even if batch size, dataset or seed changed
   --json                    print the final summary as JSON
 
+Data-parallel (c10d: Gloo on CPU); --batch-size is the global batch, split over the ranks:
+  --nproc-per-node N        start N ranks on this machine (a launcher, like torchrun)
+  --nnodes M --node-rank K  with M machines, this one being K (default 1 and 0)
+  --master-addr A           rank 0's address (default 127.0.0.1)
+  --master-port P           rank 0's rendezvous port (default 29500)
+  --sync-batch-norm         all-reduce batch-norm statistics over the ranks
+  --dist-timeout S          seconds a rank waits for the others before failing (default 60)
+A process started with RANK and WORLD_SIZE in its environment (torchrun, Slurm, ...)
+trains as that rank. Threads per rank default to the cores / local ranks.
+
 Ctrl-C finishes the current step, writes a checkpoint and exits (130); a second
 Ctrl-C exits at once. SIGTERM does the same with exit code 143.`;
 
@@ -46,7 +58,13 @@ const FLAGS = {
   seed: { type: 'string' }, 'val-max-batches': { type: 'string' }, 'keep-last': { type: 'string' }, patience: { type: 'string' },
   'init-from': { type: 'string' },
   resume: { type: 'string' }, fresh: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' },
+  'nproc-per-node': { type: 'string' }, nnodes: { type: 'string' }, 'node-rank': { type: 'string' },
+  'master-addr': { type: 'string' }, 'master-port': { type: 'string' }, 'sync-batch-norm': { type: 'boolean' },
+  'dist-timeout': { type: 'string' },
 } as const;
+
+/** Flags that make this process a launcher of local ranks rather than a rank. */
+const LAUNCH_FLAGS = ['nproc-per-node', 'nnodes', 'node-rank', 'master-addr', 'master-port'] as const;
 
 /** Config file first, then flags on top. */
 export function trainConfigFromArgs(argv: string[]): { config: TrainConfig; json: boolean } {
@@ -97,6 +115,12 @@ export function trainConfigFromArgs(argv: string[]): { config: TrainConfig; json
   set('resume', stringFlag(values, 'resume'));
   if (values.fresh) config.fresh = true;
   if (values.force) config.force = true;
+  if (values['sync-batch-norm']) config.syncBatchNorm = true;
+  const timeout = numberFlag(values, 'dist-timeout');
+  if (timeout !== undefined) {
+    if (!(timeout > 0)) throw new UsageError(`--dist-timeout must be a positive number of seconds, not ${timeout}`);
+    config.distributed = { ...(config.distributed as object | undefined), timeoutMs: Math.round(timeout * 1000) };
+  }
   if (config.data === undefined) throw new UsageError(`--data is required\n\n${TRAIN_USAGE}`);
   if (config.run === undefined) throw new UsageError(`--run is required\n\n${TRAIN_USAGE}`);
   return { config: config as unknown as TrainConfig, json: Boolean(values.json) };
@@ -148,13 +172,60 @@ export function printSummary(result: TrainRunResult): void {
   console.log(`metrics: ${result.metricsPath}; log: ${result.logPath}`);
 }
 
+/** The launcher's part of the command line, and the arguments each rank gets. */
+function launchFromArgs(argv: string[]): LaunchOptions | null {
+  const { values } = parse(argv, FLAGS, TRAIN_USAGE);
+  if (!LAUNCH_FLAGS.some((f) => values[f] !== undefined)) return null;
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!.replace(/^--/, '').split('=')[0]!;
+    if ((LAUNCH_FLAGS as readonly string[]).includes(flag)) {
+      if (!argv[i]!.includes('=')) i++;
+      continue;
+    }
+    args.push(argv[i]!);
+  }
+  const int = (name: (typeof LAUNCH_FLAGS)[number]) => {
+    const v = numberFlag(values, name);
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new UsageError(`--${name} must be a non-negative integer, not ${v}`);
+    return v;
+  };
+  const nproc = int('nproc-per-node') ?? 1;
+  if (nproc < 1) throw new UsageError('--nproc-per-node must be at least 1');
+  const nnodes = int('nnodes') ?? 1;
+  if (nnodes < 1) throw new UsageError('--nnodes must be at least 1');
+  const nodeRank = int('node-rank') ?? 0;
+  if (nodeRank >= nnodes) throw new UsageError(`--node-rank ${nodeRank} must be less than --nnodes ${nnodes}`);
+  const masterPort = int('master-port');
+  if (masterPort !== undefined && (masterPort < 1 || masterPort > 65535)) throw new UsageError(`--master-port must be from 1 to 65535, not ${masterPort}`);
+  const masterAddr = stringFlag(values, 'master-addr');
+  return {
+    nprocPerNode: nproc, nnodes, nodeRank, script: process.argv[1]!, args: ['train', ...args],
+    ...(masterAddr !== undefined ? { masterAddr } : {}), ...(masterPort !== undefined ? { masterPort } : {}),
+  };
+}
+
 export async function trainCommand(argv: string[]): Promise<number> {
+  const launch = launchFromArgs(argv);
+  if (launch) {
+    const { config } = trainConfigFromArgs(launch.args.slice(1));  // usage errors before any rank starts
+    const timeoutMs = config.distributed?.timeoutMs ?? DEFAULT_DISTRIBUTED_TIMEOUT_MS;
+    const result = await runLaunched({ ...launch, failureGraceMs: timeoutMs + 10_000 });
+    if (result.firstFailure && result.exitCode !== 130 && result.exitCode !== 143) {
+      const f = result.firstFailure;
+      console.error(`hextorch: rank ${f.rank} ${f.signal ? `was killed by ${f.signal}` : `exited with status ${f.code}`}; launcher exits with ${result.exitCode}`);
+    }
+    return result.exitCode;
+  }
+  watchLauncher();
   const { config, json } = trainConfigFromArgs(argv);
   const shutdown = installGracefulShutdown((signal) => {
     console.error(`\n${signal} received: finishing the current step, then writing a checkpoint${signal === 'SIGINT' ? ' (Ctrl-C again exits at once)' : ''}`);
   });
   try {
-    const result = await runTraining(config, { signal: shutdown.signal, onEvent: (o) => attachTerminal(o, json) });
+    const result = await runTraining(config, { signal: shutdown.signal, onEvent: (o) => { if (o.isWriter) attachTerminal(o, json); } });
+    // Rank 0 speaks for a data-parallel run.
+    if (result.rank !== 0) return result.status === 'interrupted' ? shutdown.exitCode() || 130 : 0;
     if (json) console.log(JSON.stringify(result, null, 2));
     else printSummary(result);
     return result.status === 'interrupted' ? shutdown.exitCode() || 130 : 0;
