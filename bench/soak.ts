@@ -52,6 +52,7 @@ export async function benchSoak(work: string, quick: boolean): Promise<Row[]> {
       peakRss = Math.max(peakRss, rss);
       fdCounts.add(openFds());
       if (done === warmup) atWarmup = { rss, fds: openFds() };
+      if (done % 250 === 0) console.log(`  soak: ${done} mini-epochs, RSS ${rss.toFixed(1)} MiB, ${openFds()} fds, ${((performance.now() - started) / 1000).toFixed(0)} s`);
     }
     if (done >= total) controller.abort();
   });

@@ -99,9 +99,9 @@ function fmtTick(x: number): string {
 
 function chart(title: string, yLabel: string, series: Series[], markers: Markers = {}): string {
   const all = series.flatMap((s) => s.points);
-  const xs = all.map((p) => p[0]);
-  let xMin = 0, xMax = 1, yMin = Infinity, yMax = -Infinity;
-  for (const x of xs) xMax = Math.max(xMax, x);
+  const xMin = 0;
+  let xMax = 1, yMin = Infinity, yMax = -Infinity;
+  for (const [x] of all) xMax = Math.max(xMax, x);
   for (const [, y] of all) {
     if (!Number.isFinite(y)) continue;
     yMin = Math.min(yMin, y);

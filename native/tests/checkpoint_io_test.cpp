@@ -2,7 +2,6 @@
 // refused before anything is parsed; I/O failures are Io errors naming the file, with
 // nothing left behind.
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <fstream>
@@ -98,7 +97,9 @@ TEST(CheckpointIo, FullDeviceIsAnIoErrorAndTheFileIsRemoved) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::Io);
-    EXPECT_NE(std::string(e.what()).find("cannot write checkpoint file " + path + ": the disk is full"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cannot write checkpoint file " + path + ": the disk is full"),
+              std::string::npos)
+        << e.what();
   }
   struct stat st;
   EXPECT_NE(::lstat(path.c_str(), &st), 0) << "the failed file is removed";

@@ -2,9 +2,8 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
-
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -137,7 +136,8 @@ void readArchiveFile(torch::serialize::InputArchive& archive, const std::string&
   }
   ::close(fd);
   if (expected && hash.hexDigest() != expected->sha256) {
-    throw Error(ErrorCode::CorruptData, "checkpoint file " + path + " does not match its manifest's SHA-256 (corrupt or modified)");
+    throw Error(ErrorCode::CorruptData,
+                "checkpoint file " + path + " does not match its manifest's SHA-256 (corrupt or modified)");
   }
   try {
     archive.load_from(data.data(), data.size(), device);
