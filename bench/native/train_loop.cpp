@@ -62,7 +62,8 @@ int trainLoop(const std::string& dir, const std::string& preset, int batchSize, 
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double cpuSeconds = cpuNow() - cpuStart;
     std::printf(
-        "{\"samples\":%ld,\"seconds\":%.4f,\"samplesPerSecond\":%.1f,\"cpuSeconds\":%.4f,\"memoryFormat\":\"%s\",\"precision\":\"%s\"}\n",
+        "{\"samples\":%ld,\"seconds\":%.4f,\"samplesPerSecond\":%.1f,\"cpuSeconds\":%.4f,\"memoryFormat\":\"%s\","
+        "\"precision\":\"%s\"}\n",
         samples, seconds, samples / seconds, cpuSeconds, trainer.memoryFormat().c_str(), trainer.precision().c_str());
     model::ModelConfig c;
     c.preset = preset;
@@ -105,7 +106,8 @@ int peak(int threads) {
 int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--peak") return peak(std::atoi(argv[2]));
   if (argc < 8) {
-    std::fprintf(stderr, "usage: %s DATASET_DIR PRESET BATCH_SIZE BATCHES THREADS WORKERS PRECISION [MEMORY_FORMAT]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s DATASET_DIR PRESET BATCH_SIZE BATCHES THREADS WORKERS PRECISION [MEMORY_FORMAT]\n",
+                 argv[0]);
     return 2;
   }
   int status = 0;
@@ -113,8 +115,8 @@ int main(int argc, char** argv) {
   // OpenMP team measured ~12 % slower here).
   SerialExecutor executor;
   executor.run([&] {
-    status = trainLoop(argv[1], argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]), std::atoi(argv[6]), argv[7],
-                       argc > 8 ? argv[8] : "auto", argc > 9 ? argv[9] : "cpu");
+    status = trainLoop(argv[1], argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]), std::atoi(argv[6]),
+                       argv[7], argc > 8 ? argv[8] : "auto", argc > 9 ? argv[9] : "cpu");
   });
   return status;
 }

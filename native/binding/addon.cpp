@@ -34,7 +34,8 @@ Napi::Value info(const Napi::CallbackInfo& info) {
   Napi::Array devices = Napi::Array::New(env, i.cudaDevices.size());
   for (size_t k = 0; k < i.cudaDevices.size(); ++k) devices.Set(static_cast<uint32_t>(k), i.cudaDevices[k]);
   out.Set("cudaDevices", devices);
-  out.Set("cudnnVersion", i.cudnnVersion > 0 ? Napi::Value(Napi::Number::New(env, static_cast<double>(i.cudnnVersion))) : env.Null());
+  out.Set("cudnnVersion",
+          i.cudnnVersion > 0 ? Napi::Value(Napi::Number::New(env, static_cast<double>(i.cudnnVersion))) : env.Null());
   out.Set("threads", i.threads);
   out.Set("buildType", i.buildType);
   return out;
@@ -73,7 +74,9 @@ Napi::Value importRecords(const Napi::CallbackInfo& info) {
   data::ImportOptions options;
   std::string format = getString(o, "format", "moves");
   auto parsed = hex::parseRecordFormat(format);
-  if (!parsed) throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "format '" + format + "' is not one of trmph, moves, sgf"});
+  if (!parsed)
+    throw makeError(
+        env, {errorCodeName(ErrorCode::InvalidArgument), "format '" + format + "' is not one of trmph, moves, sgf"});
   options.format = *parsed;
   options.inputs = getStrings(o, "inputs");
   options.boardSize = getInt(o, "boardSize", 0);
@@ -84,7 +87,8 @@ Napi::Value importRecords(const Napi::CallbackInfo& info) {
 
   auto progress = std::make_shared<Napi::ThreadSafeFunction>();
   bool hasProgress = info.Length() > 1 && info[1].IsFunction();
-  if (hasProgress) *progress = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "hextorch-import-progress", 1, 1);
+  if (hasProgress)
+    *progress = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "hextorch-import-progress", 1, 1);
   auto summary = std::make_shared<data::ImportSummary>();
   return PromiseWorker::run(
       env,
@@ -93,7 +97,8 @@ Napi::Value importRecords(const Napi::CallbackInfo& info) {
         if (hasProgress) {
           report = [progress](uint64_t done, uint64_t total) {
             progress->NonBlockingCall([done, total](Napi::Env e, Napi::Function f) {
-              f.Call({Napi::Number::New(e, static_cast<double>(done)), Napi::Number::New(e, static_cast<double>(total))});
+              f.Call(
+                  {Napi::Number::New(e, static_cast<double>(done)), Napi::Number::New(e, static_cast<double>(total))});
             });
           };
         }
@@ -229,11 +234,12 @@ Napi::Value readPosition(const Napi::CallbackInfo& info) {
   std::string split = getString(o, "split", "train");
   uint64_t index = getUint64(o, "index", 0);
   return translateErrors(env, [&]() -> Napi::Value {
-    auto ds = shard.empty() ? data::Dataset::open(dir, split == "validation" ? data::Split::Validation : data::Split::Train)
-                            : data::Dataset::fromShards({shard});
+    auto ds = shard.empty()
+                  ? data::Dataset::open(dir, split == "validation" ? data::Split::Validation : data::Split::Train)
+                  : data::Dataset::fromShards({shard});
     if (index >= ds->size()) {
-      throw Error(ErrorCode::InvalidArgument, "position " + std::to_string(index) + " is past the " +
-                                                  std::to_string(ds->size()) + " positions");
+      throw Error(ErrorCode::InvalidArgument,
+                  "position " + std::to_string(index) + " is past the " + std::to_string(ds->size()) + " positions");
     }
     std::vector<uint8_t> record(ds->layout().recordSize), scratch;
     ds->read(index, 1, record.data(), scratch);

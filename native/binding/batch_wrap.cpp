@@ -9,10 +9,11 @@
 namespace hextorch::binding {
 
 Napi::Function BatchWrap::define(Napi::Env env) {
-  return DefineClass(env, "NativeBatch",
-                     {InstanceAccessor<&BatchWrap::size>("size"), InstanceAccessor<&BatchWrap::boardSize>("boardSize"),
-                      InstanceAccessor<&BatchWrap::epoch>("epoch"), InstanceAccessor<&BatchWrap::index>("index"),
-                      InstanceMethod<&BatchWrap::toArrays>("toArrays"), InstanceMethod<&BatchWrap::dispose>("dispose")});
+  return DefineClass(
+      env, "NativeBatch",
+      {InstanceAccessor<&BatchWrap::size>("size"), InstanceAccessor<&BatchWrap::boardSize>("boardSize"),
+       InstanceAccessor<&BatchWrap::epoch>("epoch"), InstanceAccessor<&BatchWrap::index>("index"),
+       InstanceMethod<&BatchWrap::toArrays>("toArrays"), InstanceMethod<&BatchWrap::dispose>("dispose")});
 }
 
 BatchWrap::BatchWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BatchWrap>(info) {}
@@ -37,7 +38,9 @@ const data::Batch& BatchWrap::get(Napi::Env env) const {
   return *batch_;
 }
 
-Napi::Value BatchWrap::size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), get(info.Env()).size); }
+Napi::Value BatchWrap::size(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), get(info.Env()).size);
+}
 Napi::Value BatchWrap::boardSize(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), get(info.Env()).boardSize);
 }

@@ -11,11 +11,12 @@
 namespace hextorch::binding {
 
 Napi::Function CommunicatorWrap::define(Napi::Env env) {
-  return DefineClass(env, "NativeCommunicator",
-                     {InstanceMethod<&CommunicatorWrap::describe>("describe"), InstanceMethod<&CommunicatorWrap::barrier>("barrier"),
-                      InstanceMethod<&CommunicatorWrap::allGather>("allGather"),
-                      InstanceMethod<&CommunicatorWrap::allReduceSum>("allReduceSum"),
-                      InstanceMethod<&CommunicatorWrap::dispose>("dispose")});
+  return DefineClass(
+      env, "NativeCommunicator",
+      {InstanceMethod<&CommunicatorWrap::describe>("describe"), InstanceMethod<&CommunicatorWrap::barrier>("barrier"),
+       InstanceMethod<&CommunicatorWrap::allGather>("allGather"),
+       InstanceMethod<&CommunicatorWrap::allReduceSum>("allReduceSum"),
+       InstanceMethod<&CommunicatorWrap::dispose>("dispose")});
 }
 
 CommunicatorWrap::CommunicatorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CommunicatorWrap>(info) {}
@@ -54,7 +55,8 @@ std::shared_ptr<dist::Communicator> CommunicatorWrap::unwrap(Napi::Env env, Napi
 }
 
 std::shared_ptr<dist::Communicator> CommunicatorWrap::get(Napi::Env env) const {
-  if (!communicator_) throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "the process group was disposed"});
+  if (!communicator_)
+    throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "the process group was disposed"});
   return communicator_;
 }
 
@@ -69,7 +71,8 @@ Napi::Value CommunicatorWrap::describe(const Napi::CallbackInfo& info) {
 Napi::Value CommunicatorWrap::barrier(const Napi::CallbackInfo& info) {
   auto c = get(info.Env());
   std::string what = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "barrier";
-  return PromiseWorker::run(info.Env(), [c, what] { c->barrier(what); }, nullptr, {}, Value());
+  return PromiseWorker::run(
+      info.Env(), [c, what] { c->barrier(what); }, nullptr, {}, Value());
 }
 
 Napi::Value CommunicatorWrap::allGather(const Napi::CallbackInfo& info) {

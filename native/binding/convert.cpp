@@ -34,7 +34,8 @@ int getInt(const Napi::Object& o, const char* key, int fallback) {
 
 uint64_t getUint64(const Napi::Object& o, const char* key, uint64_t fallback) {
   double d = getNumber(o, key, static_cast<double>(fallback));
-  if (!std::isfinite(d) || d < 0 || d != std::floor(d) || d > 9007199254740991.0) typeError(o, key, "a non-negative integer");
+  if (!std::isfinite(d) || d < 0 || d != std::floor(d) || d > 9007199254740991.0)
+    typeError(o, key, "a non-negative integer");
   return static_cast<uint64_t>(d);
 }
 
@@ -81,12 +82,16 @@ namespace hextorch::binding {
 
 Napi::Value fromJson(Napi::Env env, const nlohmann::json& value) {
   switch (value.type()) {
-    case nlohmann::json::value_t::null: return env.Null();
-    case nlohmann::json::value_t::boolean: return Napi::Boolean::New(env, value.get<bool>());
+    case nlohmann::json::value_t::null:
+      return env.Null();
+    case nlohmann::json::value_t::boolean:
+      return Napi::Boolean::New(env, value.get<bool>());
     case nlohmann::json::value_t::number_integer:
     case nlohmann::json::value_t::number_unsigned:
-    case nlohmann::json::value_t::number_float: return Napi::Number::New(env, value.get<double>());
-    case nlohmann::json::value_t::string: return Napi::String::New(env, value.get<std::string>());
+    case nlohmann::json::value_t::number_float:
+      return Napi::Number::New(env, value.get<double>());
+    case nlohmann::json::value_t::string:
+      return Napi::String::New(env, value.get<std::string>());
     case nlohmann::json::value_t::array: {
       Napi::Array out = Napi::Array::New(env, value.size());
       for (size_t i = 0; i < value.size(); ++i) out.Set(static_cast<uint32_t>(i), fromJson(env, value[i]));
@@ -97,7 +102,8 @@ Napi::Value fromJson(Napi::Env env, const nlohmann::json& value) {
       for (const auto& [key, item] : value.items()) out.Set(key, fromJson(env, item));
       return out;
     }
-    default: return env.Undefined();
+    default:
+      return env.Undefined();
   }
 }
 

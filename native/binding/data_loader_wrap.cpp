@@ -13,20 +13,22 @@ data::Augment parseAugment(Napi::Env env, const std::string& name) {
   if (name == "all") return data::Augment::All;
   if (name == "random") return data::Augment::Random;
   if (name == "none") return data::Augment::None;
-  throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "augment '" + name + "' is not one of all, random, none"});
+  throw makeError(
+      env, {errorCodeName(ErrorCode::InvalidArgument), "augment '" + name + "' is not one of all, random, none"});
 }
 
 }  // namespace
 
 Napi::Function DataLoaderWrap::define(Napi::Env env) {
-  return DefineClass(env, "NativeDataLoader",
-                     {InstanceMethod<&DataLoaderWrap::next>("next"), InstanceMethod<&DataLoaderWrap::tryNext>("tryNext"),
-                      InstanceMethod<&DataLoaderWrap::cursor>("cursor"),
-                      InstanceMethod<&DataLoaderWrap::seek>("seek"), InstanceMethod<&DataLoaderWrap::describe>("describe"),
-                      InstanceMethod<&DataLoaderWrap::dispose>("dispose")});
+  return DefineClass(
+      env, "NativeDataLoader",
+      {InstanceMethod<&DataLoaderWrap::next>("next"), InstanceMethod<&DataLoaderWrap::tryNext>("tryNext"),
+       InstanceMethod<&DataLoaderWrap::cursor>("cursor"), InstanceMethod<&DataLoaderWrap::seek>("seek"),
+       InstanceMethod<&DataLoaderWrap::describe>("describe"), InstanceMethod<&DataLoaderWrap::dispose>("dispose")});
 }
 
-// new NativeDataLoader({ dir | shards, split, batchSize, augment, shuffle, seed, dropLast, workers, prefetch, maxBatches, rank, worldSize })
+// new NativeDataLoader({ dir | shards, split, batchSize, augment, shuffle, seed, dropLast, workers, prefetch,
+// maxBatches, rank, worldSize })
 DataLoaderWrap::DataLoaderWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DataLoaderWrap>(info) {
   Napi::Env env = info.Env();
   Napi::Object o = requireObject(info, 0, "data loader options");
@@ -60,7 +62,8 @@ std::shared_ptr<data::BatchStream> DataLoaderWrap::get(Napi::Env env) const {
 Napi::Value DataLoaderWrap::next(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto stream = get(env);
-  if (busy_) throw makeError(env, {errorCodeName(ErrorCode::Busy), "next() was called while another next() is in flight"});
+  if (busy_)
+    throw makeError(env, {errorCodeName(ErrorCode::Busy), "next() was called while another next() is in flight"});
   busy_ = true;
   auto result = std::make_shared<std::shared_ptr<data::Batch>>();
   return PromiseWorker::run(

@@ -63,7 +63,8 @@ std::vector<uint16_t> readMoves(Napi::Env env, const Napi::Value& v, const char*
   std::vector<uint16_t> out;
   for (uint32_t k = 0; k < a.Length(); ++k) {
     Napi::Value m = a.Get(k);
-    if (!m.IsNumber()) throw invalid(env, std::string(what) + ": move " + std::to_string(k + 1) + " is not a cell index");
+    if (!m.IsNumber())
+      throw invalid(env, std::string(what) + ": move " + std::to_string(k + 1) + " is not a cell index");
     double d = m.As<Napi::Number>().DoubleValue();
     if (d < 0 || d >= hex::kMaxCells || d != static_cast<int>(d)) {
       throw invalid(env, std::string(what) + ": move " + std::to_string(k + 1) + " is off the board");
@@ -111,9 +112,10 @@ Napi::Object infoObject(Napi::Env env, const play::MoveInfo& info) {
 class PlayerWrap : public Napi::ObjectWrap<PlayerWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "NativePlayer",
-                       {InstanceMethod<&PlayerWrap::genmove>("genmove"), InstanceMethod<&PlayerWrap::describe>("describe"),
-                        InstanceMethod<&PlayerWrap::dispose>("dispose")});
+    return DefineClass(
+        env, "NativePlayer",
+        {InstanceMethod<&PlayerWrap::genmove>("genmove"), InstanceMethod<&PlayerWrap::describe>("describe"),
+         InstanceMethod<&PlayerWrap::dispose>("dispose")});
   }
   explicit PlayerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PlayerWrap>(info) {}
 
@@ -131,7 +133,9 @@ class PlayerWrap : public Napi::ObjectWrap<PlayerWrap> {
   Napi::Value genmove(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!state_) throw invalid(env, "the player was disposed");
-    if (busy_) throw makeError(env, {errorCodeName(ErrorCode::Busy), "genmove() was called while another is in flight; await it first"});
+    if (busy_)
+      throw makeError(
+          env, {errorCodeName(ErrorCode::Busy), "genmove() was called while another is in flight; await it first"});
     std::vector<uint16_t> moves = readMoves(env, info[0], "moves");
     auto state = state_;
     auto result = std::make_shared<std::pair<int, play::MoveInfo>>();
@@ -213,7 +217,8 @@ Napi::Value runMatch(const Napi::CallbackInfo& info) {
   auto stop = std::make_shared<std::atomic<bool>>(false);
   auto onGame = std::make_shared<Napi::ThreadSafeFunction>();
   bool hasCallback = info.Length() > 1 && info[1].IsFunction();
-  if (hasCallback) *onGame = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "hextorch-match-game", 0, 1);
+  if (hasCallback)
+    *onGame = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "hextorch-match-game", 0, 1);
   auto summary = std::make_shared<play::MatchSummary>();
   auto networks = std::make_shared<std::string>();
   auto size = std::make_shared<int>(options.boardSize);
@@ -247,7 +252,8 @@ Napi::Value runMatch(const Napi::CallbackInfo& info) {
       [summary, networks, size](Napi::Env e) -> Napi::Value {
         Napi::Object out = Napi::Object::New(e);
         Napi::Array games = Napi::Array::New(e, summary->games.size());
-        for (size_t k = 0; k < summary->games.size(); ++k) games.Set(static_cast<uint32_t>(k), gameObject(e, summary->games[k], *size));
+        for (size_t k = 0; k < summary->games.size(); ++k)
+          games.Set(static_cast<uint32_t>(k), gameObject(e, summary->games[k], *size));
         out.Set("games", games);
         out.Set("stopped", summary->stopped);
         out.Set("seconds", summary->seconds);
@@ -262,7 +268,8 @@ Napi::Value runMatch(const Napi::CallbackInfo& info) {
       });
   Napi::Object handle = Napi::Object::New(env);
   handle.Set("done", done);
-  handle.Set("stop", Napi::Function::New(env, [stop](const Napi::CallbackInfo&) { stop->store(true); }, "stop"));
+  handle.Set("stop", Napi::Function::New(
+                         env, [stop](const Napi::CallbackInfo&) { stop->store(true); }, "stop"));
   return handle;
 }
 
@@ -307,7 +314,8 @@ Napi::Value evaluateNetwork(const Napi::CallbackInfo& info) {
   }
   auto progress = std::make_shared<Napi::ThreadSafeFunction>();
   bool hasProgress = info.Length() > 1 && info[1].IsFunction();
-  if (hasProgress) *progress = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "hextorch-evaluate-progress", 1, 1);
+  if (hasProgress)
+    *progress = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "hextorch-evaluate-progress", 1, 1);
   auto result = std::make_shared<play::EvaluateResult>();
   auto network = std::make_shared<std::string>();
   return PromiseWorker::run(
@@ -319,7 +327,8 @@ Napi::Value evaluateNetwork(const Napi::CallbackInfo& info) {
         if (hasProgress) {
           report = [progress](uint64_t done, uint64_t total) {
             progress->NonBlockingCall([done, total](Napi::Env env2, Napi::Function f) {
-              f.Call({Napi::Number::New(env2, static_cast<double>(done)), Napi::Number::New(env2, static_cast<double>(total))});
+              f.Call({Napi::Number::New(env2, static_cast<double>(done)),
+                      Napi::Number::New(env2, static_cast<double>(total))});
             });
           };
         }
@@ -338,7 +347,8 @@ Napi::Value evaluateNetwork(const Napi::CallbackInfo& info) {
         for (size_t k = 0; k < r.byPly.size(); ++k) {
           Napi::Object bucket = sumsObject(env2, r.byPly[k]);
           bucket.Set("fromPly", r.plyEdges[k]);
-          bucket.Set("toPly", k + 1 < r.plyEdges.size() ? Napi::Value(Napi::Number::New(env2, r.plyEdges[k + 1])) : env2.Null());
+          bucket.Set("toPly",
+                     k + 1 < r.plyEdges.size() ? Napi::Value(Napi::Number::New(env2, r.plyEdges[k + 1])) : env2.Null());
           byPly.Set(static_cast<uint32_t>(k), bucket);
         }
         out.Set("byPly", byPly);
@@ -372,11 +382,13 @@ Napi::Value encodePlanes(const Napi::CallbackInfo& info) {
   translateErrors(env, [&] { hex::checkSize(n, "board size"); });
   size_t count = redToMove.ElementLength(), area = static_cast<size_t>(n) * n;
   if (cells.ElementLength() != count * area) {
-    throw invalid(env, "encodePlanes: cells must hold " + std::to_string(count) + "*" + std::to_string(area) + " bytes");
+    throw invalid(env,
+                  "encodePlanes: cells must hold " + std::to_string(count) + "*" + std::to_string(area) + " bytes");
   }
   auto planes = Napi::Float32Array::New(env, count * hex::kInputPlanes * area);
   for (size_t j = 0; j < count; ++j) {
-    hex::encodePlanes(static_cast<int>(area), cells.Data() + j * area, redToMove[j] ? hex::Player::Red : hex::Player::Blue,
+    hex::encodePlanes(static_cast<int>(area), cells.Data() + j * area,
+                      redToMove[j] ? hex::Player::Red : hex::Player::Blue,
                       planes.Data() + j * hex::kInputPlanes * area);
   }
   return planes;
@@ -399,7 +411,8 @@ Napi::Value gameWinner(const Napi::CallbackInfo& info) {
 // matchOpening(boardSize, seed, index): the opening runMatch gives game `index`.
 Napi::Value matchOpening(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) throw invalid(env, "matchOpening expects (boardSize, seed, index)");
+  if (!info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber())
+    throw invalid(env, "matchOpening expects (boardSize, seed, index)");
   play::MatchOptions o;
   o.boardSize = info[0].As<Napi::Number>().Int32Value();
   o.seed = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());

@@ -16,7 +16,8 @@ class PromiseWorker : public Napi::AsyncWorker {
   using Resolve = std::function<Napi::Value(Napi::Env)>;
   using Done = std::function<void()>;
 
-  static Napi::Promise run(Napi::Env env, Work work, Resolve resolve, Done done = {}, Napi::Object keepAlive = Napi::Object()) {
+  static Napi::Promise run(Napi::Env env, Work work, Resolve resolve, Done done = {},
+                           Napi::Object keepAlive = Napi::Object()) {
     auto* worker = new PromiseWorker(env, std::move(work), std::move(resolve), std::move(done), keepAlive);
     Napi::Promise promise = worker->deferred_.Promise();
     worker->Queue();

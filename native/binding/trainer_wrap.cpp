@@ -15,7 +15,8 @@ namespace {
 
 train::TrainerOptions readOptions(Napi::Env env, const Napi::Object& o) {
   train::TrainerOptions t;
-  if (o.Has("communicator") && !o.Get("communicator").IsUndefined()) t.communicator = CommunicatorWrap::unwrap(env, o.Get("communicator"));
+  if (o.Has("communicator") && !o.Get("communicator").IsUndefined())
+    t.communicator = CommunicatorWrap::unwrap(env, o.Get("communicator"));
   t.syncBatchNorm = getBool(o, "syncBatchNorm", false);
   t.preset = getString(o, "model", t.preset);
   t.boardSize = getInt(o, "boardSize", t.boardSize);
@@ -65,18 +66,17 @@ Napi::Object metricsObject(Napi::Env env, const train::MetricSums& m) {
 }  // namespace
 
 Napi::Function TrainerWrap::define(Napi::Env env) {
-  return DefineClass(env, "NativeTrainer",
-                     {InstanceMethod<&TrainerWrap::trainStep>("trainStep"),
-                      InstanceMethod<&TrainerWrap::takeTrainMetrics>("takeTrainMetrics"),
-                      InstanceMethod<&TrainerWrap::evaluateBatch>("evaluateBatch"),
-                      InstanceMethod<&TrainerWrap::takeEvalMetrics>("takeEvalMetrics"),
-                      InstanceMethod<&TrainerWrap::predict>("predict"), InstanceMethod<&TrainerWrap::save>("save"),
-                      InstanceMethod<&TrainerWrap::load>("load"),
-                      InstanceMethod<&TrainerWrap::weightsDigest>("weightsDigest"),
-                      InstanceMethod<&TrainerWrap::state>("state"), InstanceMethod<&TrainerWrap::describe>("describe"),
-                      InstanceMethod<&TrainerWrap::requestStop>("requestStop"),
-                      InstanceMethod<&TrainerWrap::stopAgreed>("stopAgreed"),
-                      InstanceMethod<&TrainerWrap::dispose>("dispose")});
+  return DefineClass(
+      env, "NativeTrainer",
+      {InstanceMethod<&TrainerWrap::trainStep>("trainStep"),
+       InstanceMethod<&TrainerWrap::takeTrainMetrics>("takeTrainMetrics"),
+       InstanceMethod<&TrainerWrap::evaluateBatch>("evaluateBatch"),
+       InstanceMethod<&TrainerWrap::takeEvalMetrics>("takeEvalMetrics"),
+       InstanceMethod<&TrainerWrap::predict>("predict"), InstanceMethod<&TrainerWrap::save>("save"),
+       InstanceMethod<&TrainerWrap::load>("load"), InstanceMethod<&TrainerWrap::weightsDigest>("weightsDigest"),
+       InstanceMethod<&TrainerWrap::state>("state"), InstanceMethod<&TrainerWrap::describe>("describe"),
+       InstanceMethod<&TrainerWrap::requestStop>("requestStop"), InstanceMethod<&TrainerWrap::stopAgreed>("stopAgreed"),
+       InstanceMethod<&TrainerWrap::dispose>("dispose")});
 }
 
 TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {}
@@ -131,8 +131,9 @@ Napi::Value TrainerWrap::batchCall(const Napi::CallbackInfo& info, const char* w
   Napi::Env env = info.Env();
   auto batch = BatchWrap::unwrap(env, info[0]);
   auto trainer = begin(env, what);
-  return PromiseWorker::run(env, onTrainerThread(trainer, [batch, call](train::Trainer& t) { (t.*call)(*batch); }),
-                            nullptr, [this] { busy_ = false; }, Value());
+  return PromiseWorker::run(
+      env, onTrainerThread(trainer, [batch, call](train::Trainer& t) { (t.*call)(*batch); }), nullptr,
+      [this] { busy_ = false; }, Value());
 }
 
 Napi::Value TrainerWrap::trainStep(const Napi::CallbackInfo& info) {
@@ -162,7 +163,8 @@ Napi::Value TrainerWrap::takeEvalMetrics(const Napi::CallbackInfo& info) {
 // predict(planes: Float32Array [count*3*N*N], count)
 Napi::Value TrainerWrap::predict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array || !info[1].IsNumber()) {
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+      !info[1].IsNumber()) {
     throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "predict expects (Float32Array planes, count)"});
   }
   auto array = info[0].As<Napi::Float32Array>();
@@ -170,14 +172,17 @@ Napi::Value TrainerWrap::predict(const Napi::CallbackInfo& info) {
   auto trainer = get(env);
   int n = trainer->options().boardSize;
   if (count < 1 || array.ElementLength() != static_cast<size_t>(count) * 3 * n * n) {
-    throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument),
-                          "predict: planes must hold count*3*" + std::to_string(n) + "*" + std::to_string(n) + " floats"});
+    throw makeError(env,
+                    {errorCodeName(ErrorCode::InvalidArgument),
+                     "predict: planes must hold count*3*" + std::to_string(n) + "*" + std::to_string(n) + " floats"});
   }
   auto planes = std::make_shared<std::vector<float>>(array.Data(), array.Data() + array.ElementLength());
   begin(env, "predict");
   auto result = std::make_shared<train::Prediction>();
   return PromiseWorker::run(
-      env, onTrainerThread(trainer, [planes, count, result](train::Trainer& t) { *result = t.predict(planes->data(), count); }),
+      env,
+      onTrainerThread(trainer,
+                      [planes, count, result](train::Trainer& t) { *result = t.predict(planes->data(), count); }),
       [result](Napi::Env e) -> Napi::Value {
         auto policy = Napi::Float32Array::New(e, result->policy.size());
         std::memcpy(policy.Data(), result->policy.data(), result->policy.size() * sizeof(float));
@@ -215,7 +220,8 @@ Napi::Value TrainerWrap::save(const Napi::CallbackInfo& info) {
 
 Napi::Value TrainerWrap::load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString()) throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "load expects (path, expected?)"});
+  if (!info[0].IsString())
+    throw makeError(env, {errorCodeName(ErrorCode::InvalidArgument), "load expects (path, expected?)"});
   std::string path = info[0].As<Napi::String>();
   // expected: { bytes, sha256 } from the checkpoint's manifest, checked while reading.
   std::shared_ptr<train::FileDigest> expected;
@@ -228,7 +234,8 @@ Napi::Value TrainerWrap::load(const Napi::CallbackInfo& info) {
   auto trainer = begin(env, "load");
   auto extra = std::make_shared<std::string>();
   return PromiseWorker::run(
-      env, onTrainerThread(trainer, [path, expected, extra](train::Trainer& t) { *extra = t.load(path, expected.get()); }),
+      env,
+      onTrainerThread(trainer, [path, expected, extra](train::Trainer& t) { *extra = t.load(path, expected.get()); }),
       [extra](Napi::Env e) -> Napi::Value { return Napi::String::New(e, *extra); }, [this] { busy_ = false; }, Value());
 }
 
@@ -238,7 +245,8 @@ Napi::Value TrainerWrap::weightsDigest(const Napi::CallbackInfo& info) {
   auto digest = std::make_shared<std::string>();
   return PromiseWorker::run(
       env, onTrainerThread(trainer, [digest](train::Trainer& t) { *digest = t.weightsDigest(); }),
-      [digest](Napi::Env e) -> Napi::Value { return Napi::String::New(e, *digest); }, [this] { busy_ = false; }, Value());
+      [digest](Napi::Env e) -> Napi::Value { return Napi::String::New(e, *digest); }, [this] { busy_ = false; },
+      Value());
 }
 
 Napi::Value TrainerWrap::state(const Napi::CallbackInfo& info) {
@@ -256,7 +264,9 @@ Napi::Value TrainerWrap::state(const Napi::CallbackInfo& info) {
 
 // Thread-safe flags: no trainer call needed, so they work while a step is in flight.
 void TrainerWrap::requestStop(const Napi::CallbackInfo& info) { get(info.Env())->requestStop(info[0].ToBoolean()); }
-Napi::Value TrainerWrap::stopAgreed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), get(info.Env())->stopAgreed()); }
+Napi::Value TrainerWrap::stopAgreed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), get(info.Env())->stopAgreed());
+}
 
 Napi::Value TrainerWrap::describe(const Napi::CallbackInfo& info) {
   auto trainer = get(info.Env());

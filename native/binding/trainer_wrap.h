@@ -33,7 +33,8 @@ class TrainerWrap : public Napi::ObjectWrap<TrainerWrap> {
   Napi::Value stopAgreed(const Napi::CallbackInfo& info);
   void dispose(const Napi::CallbackInfo& info);
 
-  Napi::Value batchCall(const Napi::CallbackInfo& info, const char* what, void (train::Trainer::*call)(const data::Batch&));
+  Napi::Value batchCall(const Napi::CallbackInfo& info, const char* what,
+                        void (train::Trainer::*call)(const data::Batch&));
   Napi::Value takeMetrics(Napi::Env env, const char* what, train::MetricSums (train::Trainer::*take)());
   // Marks the trainer busy and returns it; throws when disposed or busy.
   std::shared_ptr<train::Trainer> begin(Napi::Env env, const char* what);

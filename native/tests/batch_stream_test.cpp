@@ -65,7 +65,8 @@ TEST(EpochOrder, IsAPermutationWithEachSymmetryOncePerPosition) {
 }
 
 TEST(EpochOrder, ChangesEveryEpochAndIsIdentityWithoutShuffle) {
-  EpochOrder a(10000, Augment::None, true, 1, 0), b(10000, Augment::None, true, 1, 1), plain(10000, Augment::None, false, 1, 0);
+  EpochOrder a(10000, Augment::None, true, 1, 0), b(10000, Augment::None, true, 1, 1),
+      plain(10000, Augment::None, false, 1, 0);
   uint64_t same = 0;
   for (uint64_t k = 0; k < 10000; ++k) {
     same += a.at(k).record == b.at(k).record;
@@ -137,8 +138,10 @@ TEST(BatchStream, SameSeedGivesTheSameStreamWithAnyWorkers) {
     options.workers = workers;
     BatchStream stream(dataset, options);
     auto batches = epoch(stream);
-    if (reference.empty()) reference = batches;
-    else EXPECT_TRUE(sameBatches(batches, reference)) << workers << " workers";
+    if (reference.empty())
+      reference = batches;
+    else
+      EXPECT_TRUE(sameBatches(batches, reference)) << workers << " workers";
     auto second = epoch(stream);
     EXPECT_FALSE(sameBatches(second, reference)) << "epoch 1 repeats epoch 0";
   }

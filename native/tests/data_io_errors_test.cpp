@@ -97,7 +97,8 @@ TEST(DataIoErrors, AFullDiskDuringGenerateLeavesNoFiles) {
   small.boardSize = 7;
   small.build.outDir = disk.file("out");
   GenerateSummary written = generateDataset(small);
-  EXPECT_EQ(Dataset::open(small.build.outDir, Split::Train)->size() + Dataset::open(small.build.outDir, Split::Validation)->size(),
+  EXPECT_EQ(Dataset::open(small.build.outDir, Split::Train)->size() +
+                Dataset::open(small.build.outDir, Split::Validation)->size(),
             written.build.positions);
 }
 

@@ -114,7 +114,8 @@ TEST(Distributed, ReducerAveragesGradientsAcrossBuckets) {
   std::vector<std::vector<torch::Tensor>> grads(2);
   onRanks(2, [&](dist::Communicator& c) {
     // Three parameters in buckets of at most 64 bytes: more than one bucket.
-    std::vector<torch::Tensor> params{torch::zeros({10}, torch::requires_grad()), torch::zeros({2, 3}, torch::requires_grad()),
+    std::vector<torch::Tensor> params{torch::zeros({10}, torch::requires_grad()),
+                                      torch::zeros({2, 3}, torch::requires_grad()),
                                       torch::zeros({12}, torch::requires_grad())};
     dist::GradientReducer reducer(c, params, 64);
     EXPECT_GE(reducer.buckets(), 2u);

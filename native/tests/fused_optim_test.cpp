@@ -34,30 +34,42 @@ void compare(MakeOptimizer makeOptimizer, FusedStep fusedStep) {
 }  // namespace
 
 TEST(FusedOptimizer, AdamMatchesTorchOptim) {
-  compare([](torch::Tensor p) { return std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{p}, torch::optim::AdamOptions(1e-2).weight_decay(1e-2)); },
-          [](float* p, const float* g, float* m, float* v, int64_t n, int step, float scale) {
-            fused::AdamStep s;
-            s.lr = 1e-2, s.weightDecay = 1e-2f, s.step = step, s.gradScale = scale;
-            fused::adam(p, g, m, v, n, s);
-          });
+  compare(
+      [](torch::Tensor p) {
+        return std::make_unique<torch::optim::Adam>(std::vector<torch::Tensor>{p},
+                                                    torch::optim::AdamOptions(1e-2).weight_decay(1e-2));
+      },
+      [](float* p, const float* g, float* m, float* v, int64_t n, int step, float scale) {
+        fused::AdamStep s;
+        s.lr = 1e-2, s.weightDecay = 1e-2f, s.step = step, s.gradScale = scale;
+        fused::adam(p, g, m, v, n, s);
+      });
 }
 
 TEST(FusedOptimizer, AdamWMatchesTorchOptim) {
-  compare([](torch::Tensor p) { return std::make_unique<torch::optim::AdamW>(std::vector<torch::Tensor>{p}, torch::optim::AdamWOptions(1e-2).weight_decay(0.1)); },
-          [](float* p, const float* g, float* m, float* v, int64_t n, int step, float scale) {
-            fused::AdamStep s;
-            s.lr = 1e-2, s.weightDecay = 0.1f, s.decoupled = true, s.step = step, s.gradScale = scale;
-            fused::adam(p, g, m, v, n, s);
-          });
+  compare(
+      [](torch::Tensor p) {
+        return std::make_unique<torch::optim::AdamW>(std::vector<torch::Tensor>{p},
+                                                     torch::optim::AdamWOptions(1e-2).weight_decay(0.1));
+      },
+      [](float* p, const float* g, float* m, float* v, int64_t n, int step, float scale) {
+        fused::AdamStep s;
+        s.lr = 1e-2, s.weightDecay = 0.1f, s.decoupled = true, s.step = step, s.gradScale = scale;
+        fused::adam(p, g, m, v, n, s);
+      });
 }
 
 TEST(FusedOptimizer, SgdWithMomentumMatchesTorchOptim) {
-  compare([](torch::Tensor p) { return std::make_unique<torch::optim::SGD>(std::vector<torch::Tensor>{p}, torch::optim::SGDOptions(0.05).momentum(0.9).weight_decay(1e-3)); },
-          [](float* p, const float* g, float* buffer, float*, int64_t n, int step, float scale) {
-            fused::SgdStep s;
-            s.lr = 0.05, s.momentum = 0.9f, s.weightDecay = 1e-3f, s.firstStep = step == 1, s.gradScale = scale;
-            fused::sgd(p, g, buffer, n, s);
-          });
+  compare(
+      [](torch::Tensor p) {
+        return std::make_unique<torch::optim::SGD>(std::vector<torch::Tensor>{p},
+                                                   torch::optim::SGDOptions(0.05).momentum(0.9).weight_decay(1e-3));
+      },
+      [](float* p, const float* g, float* buffer, float*, int64_t n, int step, float scale) {
+        fused::SgdStep s;
+        s.lr = 0.05, s.momentum = 0.9f, s.weightDecay = 1e-3f, s.firstStep = step == 1, s.gradScale = scale;
+        fused::sgd(p, g, buffer, n, s);
+      });
 }
 
 TEST(FusedOptimizer, SumOfSquaresMatchesTheNormAndIgnoresThreadCount) {

@@ -88,8 +88,7 @@ TEST(Import, PositionsOfAGameAreSpreadAcrossTheShard) {
 TEST(Import, FailModeReportsEveryInvalidRecordAndWritesNothing) {
   testsupport::TempDir dir;
   std::string input = dir.file("games.trmph");
-  testsupport::writeText(input,
-                     "# header\n#5,c1a1c2a2c3a3c4a4c5 b\n#5,c1c1 b\n#5,c1a1c2a2c3a3c4a4c5 1\n#5,f1 b\n");
+  testsupport::writeText(input, "# header\n#5,c1a1c2a2c3a3c4a4c5 b\n#5,c1c1 b\n#5,c1a1c2a2c3a3c4a4c5 1\n#5,f1 b\n");
   ImportOptions options = movesImport(dir.file("out"), {input});
   options.format = hex::RecordFormat::Trmph;
   try {
@@ -132,7 +131,8 @@ TEST(Import, BadInputsAreClearErrors) {
   expectError(movesImport(dir.file("o2"), {dir.file("empty.dat")}), "is empty");
   ::mkdir(dir.file("nothing").c_str(), 0755);
   expectError(movesImport(dir.file("o3"), {dir.file("nothing")}), "holds no record files");
-  testsupport::writeText(dir.file("ok.dat"), "c1 a1 c2 a2 c3 a3 c4 a4 c5 a5 c6 a6 c7 a7 c8 a8 c9 a9 c10 a10 c11 a11 c12 a12 c13\n");
+  testsupport::writeText(dir.file("ok.dat"),
+                         "c1 a1 c2 a2 c3 a3 c4 a4 c5 a5 c6 a6 c7 a7 c8 a8 c9 a9 c10 a10 c11 a11 c12 a12 c13\n");
   testsupport::writeText(dir.file("blocker"), "a file where a directory should be");
   expectError(movesImport(dir.file("blocker/out"), {dir.file("ok.dat")}), "blocker");
 }

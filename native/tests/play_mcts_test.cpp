@@ -186,7 +186,8 @@ TEST(PlayMatch, PlaysEveryGameToAConnectionWithAlternatingColours) {
   mcts.batch = 4;
   MatchSide b{{PlayerKind::Mcts, 0, mcts, 2}, net};
   int seen = 0;
-  MatchSummary s = runMatch(options, a, b, [&](const GameResult&) { ++seen; }, nullptr);
+  MatchSummary s = runMatch(
+      options, a, b, [&](const GameResult&) { ++seen; }, nullptr);
   ASSERT_EQ(s.games.size(), 12u);
   EXPECT_EQ(seen, 12);
   EXPECT_FALSE(s.stopped);
@@ -220,9 +221,12 @@ TEST(PlayMatch, StopKeepsTheFinishedGames) {
   options.parallel = 4;
   MatchSide random{{PlayerKind::Random, 0, {}, 1}, nullptr};
   std::atomic<bool> stop{false};
-  MatchSummary s = runMatch(options, random, random, [&](const GameResult& g) {
-    if (g.index >= 5) stop = true;
-  }, &stop);
+  MatchSummary s = runMatch(
+      options, random, random,
+      [&](const GameResult& g) {
+        if (g.index >= 5) stop = true;
+      },
+      &stop);
   EXPECT_TRUE(s.stopped);
   EXPECT_GE(s.games.size(), 1u);
   EXPECT_LT(s.games.size(), 40u);

@@ -24,7 +24,8 @@ namespace {
 
 std::vector<uint8_t> somePositions(const RecordLayout& layout, int games) {
   std::vector<uint8_t> records;
-  for (int g = 0; g < games; ++g) encodeGamePositions(layout, hex::playSyntheticGame(layout.boardSize, 3, g), g, records);
+  for (int g = 0; g < games; ++g)
+    encodeGamePositions(layout, hex::playSyntheticGame(layout.boardSize, 3, g), g, records);
   return records;
 }
 
@@ -137,7 +138,8 @@ TEST(Shard, ReaderNeverCrashesOnArbitraryBytes) {
       bytes.resize(rng.below(200));
       for (auto& c : bytes) c = static_cast<char>(rng.below(256));
     } else {
-      for (int k = 0; k < 1 + static_cast<int>(rng.below(8)); ++k) bytes[rng.below(bytes.size())] = static_cast<char>(rng.below(256));
+      for (int k = 0; k < 1 + static_cast<int>(rng.below(8)); ++k)
+        bytes[rng.below(bytes.size())] = static_cast<char>(rng.below(256));
       if (mode == 2) bytes.resize(rng.below(bytes.size() + 1));
     }
     writeText(path, bytes);

@@ -158,7 +158,8 @@ TEST(Trainer, NonFiniteLossStopsWithTheBatchNamed) {
 // The fused optimiser steps keep their state in torch::optim's containers: every
 // optimiser and memory format resume bit-identically through a checkpoint.
 TEST(Trainer, EveryOptimizerAndMemoryFormatResumesBitIdentically) {
-  for (auto [optimizer, format] : {std::pair<const char*, const char*>{"adamw", "contiguous"}, {"sgd", "channels-last"}}) {
+  for (auto [optimizer, format] :
+       {std::pair<const char*, const char*>{"adamw", "contiguous"}, {"sgd", "channels-last"}}) {
     {
       SCOPED_TRACE(std::string(optimizer) + " " + format);
       testsupport::TempDir dir;

@@ -44,6 +44,7 @@ export class HtpEngine {
   /** Handles one input line; undefined for blank lines and comments. */
   async handle(rawLine: string): Promise<{ answer: string; quit: boolean } | undefined> {
     // GTP preprocessing: drop control characters but tab, tabs become spaces, cut comments.
+    // eslint-disable-next-line no-control-regex -- removing control characters is the point
     const line = rawLine.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '').replace(/\t/g, ' ').replace(/#.*$/, '').trim();
     if (!line) return undefined;
     const words = line.split(/\s+/);

@@ -50,11 +50,13 @@ BatchStream::BatchStream(std::shared_ptr<const Dataset> dataset, const StreamOpt
     : dataset_(std::move(dataset)), options_(options) {
   if (options_.batchSize < 1) throw Error(ErrorCode::InvalidArgument, "batch size must be at least 1");
   if (options_.worldSize < 1 || options_.rank < 0 || options_.rank >= options_.worldSize) {
-    throw Error(ErrorCode::InvalidArgument, "rank " + std::to_string(options_.rank) + " is outside a world of " + std::to_string(options_.worldSize));
+    throw Error(ErrorCode::InvalidArgument, "rank " + std::to_string(options_.rank) + " is outside a world of " +
+                                                std::to_string(options_.worldSize));
   }
   if (options_.batchSize % options_.worldSize != 0) {
-    throw Error(ErrorCode::InvalidArgument, "batch size " + std::to_string(options_.batchSize) + " does not divide over " +
-                                                std::to_string(options_.worldSize) + " ranks: the global batch must be a multiple of the world size");
+    throw Error(ErrorCode::InvalidArgument, "batch size " + std::to_string(options_.batchSize) +
+                                                " does not divide over " + std::to_string(options_.worldSize) +
+                                                " ranks: the global batch must be a multiple of the world size");
   }
   if (options_.workers < 0) throw Error(ErrorCode::InvalidArgument, "workers must be at least 1");
   if (options_.workers == 0) options_.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -63,7 +65,8 @@ BatchStream::BatchStream(std::shared_ptr<const Dataset> dataset, const StreamOpt
   examplesPerEpoch_ = EpochOrder(dataset_->size(), options_.augment, options_.shuffle, options_.seed, 0).size();
   uint64_t b = static_cast<uint64_t>(options_.batchSize);
   batchesPerEpoch_ = options_.dropLast ? examplesPerEpoch_ / b : (examplesPerEpoch_ + b - 1) / b;
-  if (options_.maxBatches >= 0) batchesPerEpoch_ = std::min(batchesPerEpoch_, static_cast<uint64_t>(options_.maxBatches));
+  if (options_.maxBatches >= 0)
+    batchesPerEpoch_ = std::min(batchesPerEpoch_, static_cast<uint64_t>(options_.maxBatches));
 
   int n = dataset_->boardSize();
   symmetryMaps_.assign(hex::kSymmetries, std::vector<int>(n * n));
@@ -92,7 +95,8 @@ void BatchStream::startEpochLocked(uint64_t epoch, uint64_t batch) {
   ready_.clear();
   epoch_ = epoch;
   consumed_ = produced_ = batch;
-  order_ = std::make_shared<const EpochOrder>(dataset_->size(), options_.augment, options_.shuffle, options_.seed, epoch);
+  order_ =
+      std::make_shared<const EpochOrder>(dataset_->size(), options_.augment, options_.shuffle, options_.seed, epoch);
   workCv_.notify_all();
 }
 
@@ -107,8 +111,10 @@ void BatchStream::seek(const Cursor& cursor) {
                                                 std::to_string(batchesPerEpoch_) + " batches of an epoch");
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  if (cursor.batch == batchesPerEpoch_ && batchesPerEpoch_ > 0) startEpochLocked(cursor.epoch + 1, 0);
-  else startEpochLocked(cursor.epoch, cursor.batch);
+  if (cursor.batch == batchesPerEpoch_ && batchesPerEpoch_ > 0)
+    startEpochLocked(cursor.epoch + 1, 0);
+  else
+    startEpochLocked(cursor.epoch, cursor.batch);
 }
 
 std::shared_ptr<Batch> BatchStream::next() {
@@ -133,8 +139,10 @@ std::shared_ptr<Batch> BatchStream::takeLocked() {
   ready_.erase(wanted);
   if (slot.error) std::rethrow_exception(slot.error);
   ++consumed_;
-  if (consumed_ == batchesPerEpoch_) startEpochLocked(epoch_ + 1, 0);
-  else workCv_.notify_all();
+  if (consumed_ == batchesPerEpoch_)
+    startEpochLocked(epoch_ + 1, 0);
+  else
+    workCv_.notify_all();
   return slot.batch;
 }
 
@@ -142,7 +150,8 @@ void BatchStream::workerLoop() {
   for (;;) {
     std::unique_lock<std::mutex> lock(mutex_);
     workCv_.wait(lock, [&] {
-      return stopping_ || (produced_ < batchesPerEpoch_ && produced_ < consumed_ + static_cast<uint64_t>(options_.prefetch));
+      return stopping_ ||
+             (produced_ < batchesPerEpoch_ && produced_ < consumed_ + static_cast<uint64_t>(options_.prefetch));
     });
     if (stopping_) return;
     uint64_t index = produced_++;
@@ -253,7 +262,8 @@ std::shared_ptr<Batch> BatchStream::build(const EpochOrder& order, uint64_t epoc
     for (int byte = 0; byte < layout.planeBytes; ++byte) {
       // Bits past the last cell are ignored, so no record can write outside the planes.
       unsigned mask = byte == layout.planeBytes - 1 ? lastByteMask : 0xFFu;
-      for (unsigned bits = record[byte] & mask; bits; bits &= bits - 1) bluePlane[map[byte * 8 + __builtin_ctz(bits)]] = 1.0f;
+      for (unsigned bits = record[byte] & mask; bits; bits &= bits - 1)
+        bluePlane[map[byte * 8 + __builtin_ctz(bits)]] = 1.0f;
       for (unsigned bits = record[layout.planeBytes + byte] & mask; bits; bits &= bits - 1)
         redPlane[map[byte * 8 + __builtin_ctz(bits)]] = 1.0f;
     }

@@ -25,8 +25,8 @@ struct StreamOptions {
   bool shuffle = true;
   uint64_t seed = 1;
   bool dropLast = false;
-  int workers = 0;   // 0: the cores available
-  int prefetch = 0;  // batches built ahead; 0: 4 per worker
+  int workers = 0;          // 0: the cores available
+  int prefetch = 0;         // batches built ahead; 0: 4 per worker
   int64_t maxBatches = -1;  // cap on batches per epoch (validation); -1: none
   // Data-parallel: batch i is still examples [i·B, (i+1)·B) of the epoch order, and this
   // rank builds only its share [i·B + r·B/W, i·B + (r+1)·B/W) (a short last batch of c

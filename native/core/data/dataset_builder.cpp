@@ -42,8 +42,8 @@ void prepareOutputDirectory(const std::string& dir) {
   fs::create_directories(dir, ec);
   if (ec) throw Error(ErrorCode::Io, "cannot create directory " + dir + ": " + ec.message());
   if (pathExists(joinPath(dir, kManifestName))) {
-    throw Error(ErrorCode::InvalidArgument, "output directory " + dir +
-                                                " already holds a dataset; choose another directory or remove it first");
+    throw Error(ErrorCode::InvalidArgument,
+                "output directory " + dir + " already holds a dataset; choose another directory or remove it first");
   }
   if (::access(dir.c_str(), W_OK) != 0) throwIoError("cannot write to output directory", dir);
   // Shards without a manifest are what an interrupted import left behind.
@@ -57,7 +57,8 @@ void prepareOutputDirectory(const std::string& dir) {
   for (const auto& name : leftovers) ::unlink(joinPath(dir, name).c_str());
 }
 
-void encodeGamePositions(const RecordLayout& layout, const hex::Game& game, uint32_t gameId, std::vector<uint8_t>& out) {
+void encodeGamePositions(const RecordLayout& layout, const hex::Game& game, uint32_t gameId,
+                         std::vector<uint8_t>& out) {
   Position position;
   position.boardSize = layout.boardSize;
   position.value = game.winner == hex::Player::Red ? 1 : 0;
@@ -86,7 +87,10 @@ struct SplitResult {
 class ShardSequence {
  public:
   ShardSequence(const BuildOptions& options, Split split, int boardSize, std::vector<std::string>& written)
-      : options_(options), split_(split), boardSize_(boardSize), recordSize_(layoutFor(boardSize).recordSize),
+      : options_(options),
+        split_(split),
+        boardSize_(boardSize),
+        recordSize_(layoutFor(boardSize).recordSize),
         written_(written) {}
 
   void append(const uint8_t* records, uint64_t count) {
@@ -109,7 +113,8 @@ class ShardSequence {
  private:
   void open() {
     char name[64];
-    std::snprintf(name, sizeof name, "%s-%05llu.hxs", splitName(split_), static_cast<unsigned long long>(result_.shards.size()));
+    std::snprintf(name, sizeof name, "%s-%05llu.hxs", splitName(split_),
+                  static_cast<unsigned long long>(result_.shards.size()));
     name_ = name;
     writer_ = std::make_unique<ShardWriter>(joinPath(options_.outDir, name_), boardSize_,
                                             split_ == Split::Validation ? kShardFlagValidation : 0);
@@ -201,7 +206,8 @@ class BucketFiles {
 // over bucket files at random; finish() writes them out mixed.
 class SplitSink {
  public:
-  SplitSink(const BuildOptions& options, Split split, int boardSize, uint64_t maxBytes, std::vector<std::string>& written)
+  SplitSink(const BuildOptions& options, Split split, int boardSize, uint64_t maxBytes,
+            std::vector<std::string>& written)
       : layout_(layoutFor(boardSize)),
         mixSeed_(mixKeys(options.seed, 0x4D4958ULL, static_cast<uint64_t>(split))),
         shards_(options, split, boardSize, written),
@@ -260,14 +266,15 @@ class SplitSink {
 BuildSummary writeDataset(const GameSource& games, int boardSize, const BuildOptions& options,
                           const nlohmann::json& source) {
   if (!(options.valFraction >= 0.0 && options.valFraction < 1.0)) {
-    throw Error(ErrorCode::InvalidArgument, "validation fraction " + std::to_string(options.valFraction) +
-                                                " must be at least 0 and below 1");
+    throw Error(ErrorCode::InvalidArgument,
+                "validation fraction " + std::to_string(options.valFraction) + " must be at least 0 and below 1");
   }
   const uint64_t gameCount = games.games();
   if (gameCount == 0) throw Error(ErrorCode::InvalidArgument, "there are no valid games to write");
   if (gameCount > UINT32_MAX) throw Error(ErrorCode::InvalidArgument, "more than 2^32 games in one dataset");
   if (options.shardRecords == 0 || options.shardRecords % kDefaultBlockRecords != 0) {
-    throw Error(ErrorCode::InvalidArgument, "shard size must be a multiple of " + std::to_string(kDefaultBlockRecords) + " records");
+    throw Error(ErrorCode::InvalidArgument,
+                "shard size must be a multiple of " + std::to_string(kDefaultBlockRecords) + " records");
   }
   prepareOutputDirectory(options.outDir);
   const RecordLayout layout = layoutFor(boardSize);
@@ -286,7 +293,8 @@ BuildSummary writeDataset(const GameSource& games, int boardSize, const BuildOpt
     for (uint64_t i = 0; i < validationGames; ++i) isValidation[ids[i]] = true;
   }
   uint64_t maxBytes[2] = {0, 0};
-  for (uint64_t id = 0; id < gameCount; ++id) maxBytes[isValidation[id] ? 1 : 0] += games.maxPositions(id) * layout.recordSize;
+  for (uint64_t id = 0; id < gameCount; ++id)
+    maxBytes[isValidation[id] ? 1 : 0] += games.maxPositions(id) * layout.recordSize;
 
   std::vector<std::string> written;  // shards in place: removed again if anything fails
   try {
@@ -312,7 +320,8 @@ BuildSummary writeDataset(const GameSource& games, int boardSize, const BuildOpt
       (isValidation[id] ? validation : train).add(gameRecords);
     });
     if (visited != gameCount) {
-      throw Error(ErrorCode::Internal, "game source gave " + std::to_string(visited) + " of " + std::to_string(gameCount) + " games");
+      throw Error(ErrorCode::Internal,
+                  "game source gave " + std::to_string(visited) + " of " + std::to_string(gameCount) + " games");
     }
     std::vector<bool>().swap(isValidation);
     // The smaller split first: its memory is free before the larger one's buckets are read.
@@ -332,9 +341,12 @@ BuildSummary writeDataset(const GameSource& games, int boardSize, const BuildOpt
         {"valFraction", options.valFraction},
         {"games", {{"total", summary.games}, {"blueWins", summary.blueWins}, {"redWins", summary.redWins}}},
         {"splits",
-         {{"train", {{"games", summary.trainGames}, {"positions", trainResult.positions}, {"shards", trainResult.shards}}},
+         {{"train",
+           {{"games", summary.trainGames}, {"positions", trainResult.positions}, {"shards", trainResult.shards}}},
           {"validation",
-           {{"games", summary.validationGames}, {"positions", validationResult.positions}, {"shards", validationResult.shards}}}}},
+           {{"games", summary.validationGames},
+            {"positions", validationResult.positions},
+            {"shards", validationResult.shards}}}}},
         {"source", source},
     };
     std::string text = manifest.dump(2) + "\n";

@@ -16,7 +16,8 @@ EpochOrder::EpochOrder(uint64_t positions, Augment augment, bool shuffle, uint64
     for (uint64_t pass = 0; pass < passes_; ++pass) {
       Permutation windows(fullWindows_, mixKeys(seed_, epoch_, pass, 0x57494EULL));
       windowOrder_.emplace_back(fullWindows_);
-      for (uint64_t slot = 0; slot < fullWindows_; ++slot) windowOrder_.back()[slot] = static_cast<uint32_t>(windows(slot));
+      for (uint64_t slot = 0; slot < fullWindows_; ++slot)
+        windowOrder_.back()[slot] = static_cast<uint32_t>(windows(slot));
       for (uint64_t g = 0; g < groupsPerPass_; ++g) {
         groupOrder_.emplace_back(groupSize(g), mixKeys(seed_, epoch_, pass, 0x475250ULL ^ (g << 8)));
       }

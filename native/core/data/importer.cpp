@@ -47,7 +47,8 @@ std::vector<std::string> expandInputs(const std::vector<std::string>& inputs, he
     std::vector<std::string> inside;
     while (dirent* entry = ::readdir(dir)) {
       std::string path = joinPath(input, entry->d_name);
-      if (entry->d_name[0] != '.' && hex::isRecordFileName(format, entry->d_name) && !isDirectory(path)) inside.push_back(path);
+      if (entry->d_name[0] != '.' && hex::isRecordFileName(format, entry->d_name) && !isDirectory(path))
+        inside.push_back(path);
     }
     ::closedir(dir);
     if (inside.empty()) throw Error(ErrorCode::InvalidArgument, "directory " + input + " holds no record files");
@@ -99,7 +100,8 @@ void forEachRecord(const RecordReading& reading, const std::string& file, int& s
     std::string text;
     uint64_t line = 0, game = 0, before = 0;
     while (reader.next(text, line)) {
-      hex::LineResult result = hex::toLineResult(hex::parseSgfGame(text, {size, reading.onlyResignOrConnection}), ++game);
+      hex::LineResult result =
+          hex::toLineResult(hex::parseSgfGame(text, {size, reading.onlyResignOrConnection}), ++game);
       if (result.kind == hex::LineResult::Valid && size == 0) size = result.game.size;
       visit(line, result, reader.bytesRead() - before);
       before = reader.bytesRead();
@@ -124,7 +126,11 @@ class FileGameSource : public GameSource {
  public:
   FileGameSource(RecordReading reading, std::vector<std::string> files, int size, std::vector<bool> keep,
                  std::vector<uint16_t> lengths, std::function<void(uint64_t)> progress)
-      : reading_(reading), files_(std::move(files)), size_(size), keep_(std::move(keep)), lengths_(std::move(lengths)),
+      : reading_(reading),
+        files_(std::move(files)),
+        size_(size),
+        keep_(std::move(keep)),
+        lengths_(std::move(lengths)),
         progress_(std::move(progress)) {}
 
   uint64_t games() const override { return lengths_.size(); }
@@ -203,7 +209,8 @@ ImportSummary importRecords(const ImportOptions& options, const ImportProgress& 
   // Progress covers both passes over the input: validation, then writing.
   const uint64_t progressTotal = 2 * totalBytes;
   ImportSummary summary;
-  const int initialSize = options.boardSize != 0 ? options.boardSize : (options.format == hex::RecordFormat::Moves ? 13 : 0);
+  const int initialSize =
+      options.boardSize != 0 ? options.boardSize : (options.format == hex::RecordFormat::Moves ? 13 : 0);
   int size = initialSize;
   // First pass: validate every record and find duplicates; keep one bit per valid
   // record, 2 bytes per imported game and 16 (plus the hash set's own) for duplicates.
@@ -227,7 +234,8 @@ ImportSummary importRecords(const ImportOptions& options, const ImportProgress& 
       if (result.kind == hex::LineResult::Invalid) {
         ++invalidCount;
         summary.skippedByReason[result.reasonKind] += 1;
-        if (summary.invalid.size() < kInvalidKept) summary.invalid.push_back({file, lineNumber, result.reasonKind, result.reason});
+        if (summary.invalid.size() < kInvalidKept)
+          summary.invalid.push_back({file, lineNumber, result.reasonKind, result.reason});
         return;
       }
       bool fresh = options.keepDuplicates || seen.insert(digestOf(result.game)).second;

@@ -61,7 +61,8 @@ Position decodePosition(const RecordLayout& layout, const uint8_t* in) {
   position.value = (tail[0] & kFlagRedWon) ? 1 : 0;
   position.policy = recordPolicy(layout, in);
   if (position.policy >= layout.cells) {
-    throw Error(ErrorCode::CorruptData, "record policy target " + std::to_string(position.policy) + " is off the board");
+    throw Error(ErrorCode::CorruptData,
+                "record policy target " + std::to_string(position.policy) + " is off the board");
   }
   position.ply = static_cast<uint16_t>(tail[4] | (tail[5] << 8));
   position.game = static_cast<uint32_t>(tail[6]) | (static_cast<uint32_t>(tail[7]) << 8) |

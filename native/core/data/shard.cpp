@@ -28,7 +28,9 @@ uint32_t get32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
          (static_cast<uint32_t>(p[3]) << 24);
 }
-uint64_t get64(const uint8_t* p) { return static_cast<uint64_t>(get32(p)) | (static_cast<uint64_t>(get32(p + 4)) << 32); }
+uint64_t get64(const uint8_t* p) {
+  return static_cast<uint64_t>(get32(p)) | (static_cast<uint64_t>(get32(p + 4)) << 32);
+}
 
 void encodeHeader(const ShardHeader& h, uint8_t out[kShardHeaderSize]) {
   std::memset(out, 0, kShardHeaderSize);
@@ -145,20 +147,25 @@ ShardReader::ShardReader(std::string path) : path_(std::move(path)) {
   header_.recordCount = get64(head + 24);
   header_.flags = get32(head + 32);
   if (header_.version == 1) {
-    fail("format version 1 (plain CRC-32C block checksums) is no longer read; re-create the dataset with "
-         "`hextorch import` or `hextorch generate`");
+    fail(
+        "format version 1 (plain CRC-32C block checksums) is no longer read; re-create the dataset with "
+        "`hextorch import` or `hextorch generate`");
   }
-  if (header_.version != kShardVersion) fail("format version " + std::to_string(header_.version) + " is not supported (expected " + std::to_string(kShardVersion) + ")");
-  if (!hex::isValidSize(header_.boardSize)) fail("board size " + std::to_string(header_.boardSize) + " is out of range");
+  if (header_.version != kShardVersion)
+    fail("format version " + std::to_string(header_.version) + " is not supported (expected " +
+         std::to_string(kShardVersion) + ")");
+  if (!hex::isValidSize(header_.boardSize))
+    fail("board size " + std::to_string(header_.boardSize) + " is out of range");
   layout_ = layoutFor(header_.boardSize);
-  if (header_.recordSize != static_cast<uint32_t>(layout_.recordSize)) fail("record size does not match the board size");
+  if (header_.recordSize != static_cast<uint32_t>(layout_.recordSize))
+    fail("record size does not match the board size");
   if (header_.blockRecords == 0 || header_.blockRecords > (1u << 24)) fail("block size is out of range");
   if (header_.recordCount > (uint64_t{1} << 40)) fail("record count is out of range");
   uint64_t blocks = blockCount(header_);
   uint64_t expected = kShardHeaderSize + header_.recordCount * header_.recordSize + blocks * 4 + 4;
   if (fileSize != expected) {
-    fail("file is " + std::to_string(fileSize) + " bytes but its header describes " + std::to_string(expected) +
-         " (" + std::to_string(header_.recordCount) + " records): " + (fileSize < expected ? "truncated" : "trailing bytes"));
+    fail("file is " + std::to_string(fileSize) + " bytes but its header describes " + std::to_string(expected) + " (" +
+         std::to_string(header_.recordCount) + " records): " + (fileSize < expected ? "truncated" : "trailing bytes"));
   }
   std::vector<uint8_t> table(blocks * 4 + 4);
   readFully(fd_.get(), table.data(), table.size(), expected - table.size(), path_);
@@ -176,7 +183,8 @@ uint64_t ShardReader::blocksBytes(uint64_t firstBlock, uint64_t lastBlock) const
 
 void ShardReader::readBlocks(uint64_t firstBlock, uint64_t lastBlock, uint8_t* dest) const {
   uint64_t firstRecord = firstBlock * header_.blockRecords;
-  readFully(fd_.get(), dest, blocksBytes(firstBlock, lastBlock), kShardHeaderSize + firstRecord * header_.recordSize, path_);
+  readFully(fd_.get(), dest, blocksBytes(firstBlock, lastBlock), kShardHeaderSize + firstRecord * header_.recordSize,
+            path_);
   for (uint64_t b = firstBlock; b <= lastBlock; ++b) {
     uint64_t start = b * header_.blockRecords;
     uint64_t end = std::min<uint64_t>(start + header_.blockRecords, header_.recordCount);

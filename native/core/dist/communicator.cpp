@@ -59,9 +59,11 @@ Communicator::Communicator(const CommunicatorOptions& options) : impl_(std::make
   if (o.worldSize < 1) throw Error(ErrorCode::InvalidArgument, "world size must be at least 1");
   if (o.rank < 0 || o.rank >= o.worldSize) {
     throw Error(ErrorCode::InvalidArgument, "rank " + std::to_string(o.rank) + " is outside the world of " +
-                                                std::to_string(o.worldSize) + " ranks (0.." + std::to_string(o.worldSize - 1) + ")");
+                                                std::to_string(o.worldSize) + " ranks (0.." +
+                                                std::to_string(o.worldSize - 1) + ")");
   }
-  if (o.masterPort < 1 || o.masterPort > 65535) throw Error(ErrorCode::InvalidArgument, "master port " + std::to_string(o.masterPort) + " is not in 1..65535");
+  if (o.masterPort < 1 || o.masterPort > 65535)
+    throw Error(ErrorCode::InvalidArgument, "master port " + std::to_string(o.masterPort) + " is not in 1..65535");
   if (o.timeoutMs < 1) throw Error(ErrorCode::InvalidArgument, "distributed timeout must be positive");
   const auto timeout = std::chrono::milliseconds(o.timeoutMs);
 
@@ -79,15 +81,18 @@ Communicator::Communicator(const CommunicatorOptions& options) : impl_(std::make
     std::string reason = describe(std::current_exception());
     bool inUse = reason.find("in use") != std::string::npos || reason.find("EADDRINUSE") != std::string::npos;
     if (o.rank == 0 && inUse) {
-      throw Error(ErrorCode::Distributed, "rank 0 cannot host the rendezvous store: port " + std::to_string(o.masterPort) + " on " +
-                                              o.masterAddr + " is already in use (another run or program); choose another --master-port / MASTER_PORT");
+      throw Error(ErrorCode::Distributed,
+                  "rank 0 cannot host the rendezvous store: port " + std::to_string(o.masterPort) + " on " +
+                      o.masterAddr +
+                      " is already in use (another run or program); choose another --master-port / MASTER_PORT");
     }
     if (o.rank == 0) {
-      throw Error(ErrorCode::Distributed, "not every rank arrived at " + where(o) + " within " + seconds(o.timeoutMs) + " (world size " +
-                                              std::to_string(o.worldSize) + "): " + reason);
+      throw Error(ErrorCode::Distributed, "not every rank arrived at " + where(o) + " within " + seconds(o.timeoutMs) +
+                                              " (world size " + std::to_string(o.worldSize) + "): " + reason);
     }
-    throw Error(ErrorCode::Distributed, "rank " + std::to_string(o.rank) + " could not join the rendezvous at " + where(o) + " within " +
-                                            seconds(o.timeoutMs) + " (is rank 0 running, with the same MASTER_ADDR/MASTER_PORT?): " + reason);
+    throw Error(ErrorCode::Distributed, "rank " + std::to_string(o.rank) + " could not join the rendezvous at " +
+                                            where(o) + " within " + seconds(o.timeoutMs) +
+                                            " (is rank 0 running, with the same MASTER_ADDR/MASTER_PORT?): " + reason);
   }
 
   // Arrival: each rank checks in under its own key, so that a rank that never comes is
@@ -98,36 +103,42 @@ Communicator::Communicator(const CommunicatorOptions& options) : impl_(std::make
     for (;;) {
       std::string missing;
       for (int r = 0; r < o.worldSize; ++r) {
-        if (!m.store->check({"hextorch/arrived/" + std::to_string(r)})) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+        if (!m.store->check({"hextorch/arrived/" + std::to_string(r)}))
+          missing += (missing.empty() ? "" : ", ") + std::to_string(r);
       }
       if (missing.empty()) break;
       if (std::chrono::steady_clock::now() >= deadline) {
-        throw Error(ErrorCode::Distributed, "rank " + missing + " never arrived at the rendezvous at " + where(o) + " within " +
-                                                seconds(o.timeoutMs) + " (world size " + std::to_string(o.worldSize) + ")");
+        throw Error(ErrorCode::Distributed, "rank " + missing + " never arrived at the rendezvous at " + where(o) +
+                                                " within " + seconds(o.timeoutMs) + " (world size " +
+                                                std::to_string(o.worldSize) + ")");
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   } catch (const Error&) {
     throw;
   } catch (...) {
-    throw Error(ErrorCode::Distributed, "rank " + std::to_string(o.rank) + " lost the rendezvous store at " + where(o) + ": " +
-                                            describe(std::current_exception()));
+    throw Error(ErrorCode::Distributed, "rank " + std::to_string(o.rank) + " lost the rendezvous store at " + where(o) +
+                                            ": " + describe(std::current_exception()));
   }
 
   try {
     auto groupOptions = c10d::ProcessGroupGloo::Options::create(timeout);
     const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
-    if (ifname && *ifname) groupOptions->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
-    else if (isLoopback(o.masterAddr)) groupOptions->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-    else groupOptions->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    if (ifname && *ifname)
+      groupOptions->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+    else if (isLoopback(o.masterAddr))
+      groupOptions->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    else
+      groupOptions->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     groupOptions->threads = 2;
     auto prefixed = c10::make_intrusive<c10d::PrefixStore>("hextorch/pg", m.store);
     m.group = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, o.rank, o.worldSize, groupOptions);
   } catch (const Error&) {
     throw;
   } catch (...) {
-    throw Error(ErrorCode::Distributed, "rank " + std::to_string(o.rank) + " could not connect to the other ranks within " +
-                                            seconds(o.timeoutMs) + ": " + describe(std::current_exception()));
+    throw Error(ErrorCode::Distributed, "rank " + std::to_string(o.rank) +
+                                            " could not connect to the other ranks within " + seconds(o.timeoutMs) +
+                                            ": " + describe(std::current_exception()));
   }
 
   // Heartbeats through a store client of their own, so that after a failed collective
@@ -143,12 +154,14 @@ Communicator::Communicator(const CommunicatorOptions& options) : impl_(std::make
     const std::string key = "hextorch/hb/" + std::to_string(m.options.rank);
     while (!m.stopping.load()) {
       try {
-        beatStore->set(key, std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(&beat), reinterpret_cast<const uint8_t*>(&beat) + sizeof beat));
+        beatStore->set(key, std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(&beat),
+                                                 reinterpret_cast<const uint8_t*>(&beat) + sizeof beat));
       } catch (...) {
         return;  // the store is gone (rank 0 ended); collectives report it
       }
       ++beat;
-      for (int64_t slept = 0; slept < intervalMs && !m.stopping.load(); slept += 25) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      for (int64_t slept = 0; slept < intervalMs && !m.stopping.load(); slept += 25)
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
   });
 }
@@ -190,8 +203,8 @@ std::string Communicator::Impl::diagnose() {
 
 void Communicator::fail(const std::string& what, const std::string& reason) {
   std::string who = impl_->diagnose();
-  throw Error(ErrorCode::Distributed, "distributed " + what + " failed on rank " + std::to_string(impl_->options.rank) + ": " + who +
-                                          " [" + reason + "]");
+  throw Error(ErrorCode::Distributed, "distributed " + what + " failed on rank " + std::to_string(impl_->options.rank) +
+                                          ": " + who + " [" + reason + "]");
 }
 
 void Communicator::Impl::wait(const compat::WorkPtr& work, const std::string& what) {
@@ -202,7 +215,9 @@ void Communicator::Impl::wait(const compat::WorkPtr& work, const std::string& wh
   }
 }
 
-compat::WorkPtr Communicator::Impl::allReduceAsync(std::vector<torch::Tensor>& tensors) { return group->allreduce(tensors); }
+compat::WorkPtr Communicator::Impl::allReduceAsync(std::vector<torch::Tensor>& tensors) {
+  return group->allreduce(tensors);
+}
 
 void Communicator::Impl::allReduce(std::vector<torch::Tensor>& tensors, const std::string& what) {
   compat::WorkPtr work;
@@ -261,7 +276,9 @@ Communicator::Communicator(const CommunicatorOptions& options) : impl_(std::make
   throw Error(ErrorCode::DistributedUnavailable, unavailableReason());
 }
 Communicator::~Communicator() = default;
-void Communicator::fail(const std::string& what, const std::string& reason) { throw Error(ErrorCode::Distributed, what + ": " + reason); }
+void Communicator::fail(const std::string& what, const std::string& reason) {
+  throw Error(ErrorCode::Distributed, what + ": " + reason);
+}
 std::string Communicator::Impl::diagnose() { return ""; }
 void Communicator::Impl::wait(const compat::WorkPtr&, const std::string&) {}
 compat::WorkPtr Communicator::Impl::allReduceAsync(std::vector<torch::Tensor>&) { return {}; }

@@ -5,8 +5,8 @@
 
 namespace hextorch::dist {
 
-DataParallel::DataParallel(std::shared_ptr<Communicator> communicator, torch::nn::Module& net, std::vector<torch::Tensor> parameters,
-                           bool syncBatchNorm)
+DataParallel::DataParallel(std::shared_ptr<Communicator> communicator, torch::nn::Module& net,
+                           std::vector<torch::Tensor> parameters, bool syncBatchNorm)
     : communicator_(std::move(communicator)), net_(net), syncBatchNorm_(syncBatchNorm) {
   // Every rank starts from rank 0's weights and buffers.
   std::vector<torch::Tensor> state = net_.parameters();
@@ -42,9 +42,10 @@ std::unique_ptr<model::BatchNormOverride> DataParallel::forwardScope() {
       [c](torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x) { return syncBatchNorm(bn, x, *c); });
 }
 
-DataParallel::Agreement DataParallel::agree(const torch::Tensor& policyCount, int64_t samples, bool nonFinite, bool stopRequested) {
-  double values[4] = {static_cast<double>(policyCount.item<int64_t>()), static_cast<double>(samples), nonFinite ? 1.0 : 0.0,
-                      stopRequested ? 1.0 : 0.0};
+DataParallel::Agreement DataParallel::agree(const torch::Tensor& policyCount, int64_t samples, bool nonFinite,
+                                            bool stopRequested) {
+  double values[4] = {static_cast<double>(policyCount.item<int64_t>()), static_cast<double>(samples),
+                      nonFinite ? 1.0 : 0.0, stopRequested ? 1.0 : 0.0};
   communicator_->allReduceSum(values, 4, "step agreement");
   Agreement a;
   a.policyCount = torch::full({}, static_cast<int64_t>(values[0]), policyCount.options());

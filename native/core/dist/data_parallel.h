@@ -17,8 +17,8 @@ namespace hextorch::dist {
 
 class DataParallel {
  public:
-  DataParallel(std::shared_ptr<Communicator> communicator, torch::nn::Module& net, std::vector<torch::Tensor> parameters,
-               bool syncBatchNorm);
+  DataParallel(std::shared_ptr<Communicator> communicator, torch::nn::Module& net,
+               std::vector<torch::Tensor> parameters, bool syncBatchNorm);
 
   int rank() const { return communicator_->rank(); }
   int worldSize() const { return communicator_->worldSize(); }
@@ -41,7 +41,9 @@ class DataParallel {
   // Batch-norm buffers (running statistics) from rank 0, when batch norm is per rank:
   // what DDP's broadcast_buffers does, done before they are read (validation, saving).
   void syncBuffers();
-  void sumOverRanks(double* values, size_t count, const std::string& what) { communicator_->allReduceSum(values, count, what); }
+  void sumOverRanks(double* values, size_t count, const std::string& what) {
+    communicator_->allReduceSum(values, count, what);
+  }
 
   int64_t bytesPerStep() const { return reducer_->bytesPerStep(); }
   double waitSeconds() const { return reducer_->waitSeconds(); }

@@ -89,8 +89,10 @@ void GradientReducer::finish() {
     for (size_t i = 0; i < b.parameters.size(); ++i) {
       auto& p = parameters_[b.parameters[i]];
       auto averaged = b.buffer.narrow(0, b.offsets[i], p.numel()).view(p.sizes());
-      if (p.grad().defined()) p.mutable_grad().copy_(averaged);
-      else p.mutable_grad() = averaged.clone(p.suggest_memory_format());
+      if (p.grad().defined())
+        p.mutable_grad().copy_(averaged);
+      else
+        p.mutable_grad() = averaged.clone(p.suggest_memory_format());
     }
   }
   waitSeconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

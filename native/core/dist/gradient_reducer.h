@@ -22,7 +22,8 @@ class GradientReducer {
  public:
   static constexpr size_t kDefaultBucketBytes = 25u << 20;
 
-  GradientReducer(Communicator& communicator, std::vector<torch::Tensor> parameters, size_t bucketBytes = kDefaultBucketBytes);
+  GradientReducer(Communicator& communicator, std::vector<torch::Tensor> parameters,
+                  size_t bucketBytes = kDefaultBucketBytes);
 
   // Call before backward: forgets the previous step's arrivals.
   void prepare();

@@ -11,9 +11,9 @@ using torch::autograd::variable_list;
 torch::Tensor channels(const torch::Tensor& t) { return t.view({1, -1, 1, 1}); }
 
 struct SyncBatchNormFunction : torch::autograd::Function<SyncBatchNormFunction> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
-                               torch::Tensor runningMean, torch::Tensor runningVar, torch::Tensor batchesTracked, double momentum,
-                               double eps, int64_t communicatorAddress) {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
+                               const torch::Tensor& bias, torch::Tensor runningMean, torch::Tensor runningVar,
+                               torch::Tensor batchesTracked, double momentum, double eps, int64_t communicatorAddress) {
     auto& communicator = *reinterpret_cast<Communicator*>(communicatorAddress);
     const int64_t c = x.size(1);
     auto xd = x.to(torch::kFloat64);
@@ -60,7 +60,8 @@ struct SyncBatchNormFunction : torch::autograd::Function<SyncBatchNormFunction> 
     auto meanDy = (tensors[0].narrow(0, 0, c) / n).to(x.scalar_type());
     auto meanDyXhat = (tensors[0].narrow(0, c, c) / n).to(x.scalar_type());
     auto gradX = (dy - channels(meanDy) - xhat * channels(meanDyXhat)) * channels(weight * invstd);
-    return {gradX, gradWeight, gradBias, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {gradX,           gradWeight,      gradBias,        torch::Tensor(), torch::Tensor(),
+            torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -70,8 +71,8 @@ torch::Tensor syncBatchNorm(torch::nn::BatchNorm2dImpl& bn, const torch::Tensor&
   if (!bn.is_training()) return bn.forward(x);
   const auto& o = bn.options;
   double momentum = o.momentum().has_value() ? *o.momentum() : 0.1;
-  return SyncBatchNormFunction::apply(x, bn.weight, bn.bias, bn.running_mean, bn.running_var, bn.num_batches_tracked, momentum,
-                                      o.eps(), reinterpret_cast<int64_t>(&communicator));
+  return SyncBatchNormFunction::apply(x, bn.weight, bn.bias, bn.running_mean, bn.running_var, bn.num_batches_tracked,
+                                      momentum, o.eps(), reinterpret_cast<int64_t>(&communicator));
 }
 
 }  // namespace hextorch::dist

@@ -53,10 +53,14 @@ int neighbours(int size, int index, int out[6]) {
 int mapIndex(int size, int symmetry, int index) {
   int r = index / size, c = index % size;
   switch (symmetry) {
-    case 0: return index;
-    case 1: return (size - 1 - r) * size + (size - 1 - c);
-    case 2: return c * size + r;
-    case 3: return (size - 1 - c) * size + (size - 1 - r);
+    case 0:
+      return index;
+    case 1:
+      return (size - 1 - r) * size + (size - 1 - c);
+    case 2:
+      return c * size + r;
+    case 3:
+      return (size - 1 - c) * size + (size - 1 - r);
   }
   throw Error(ErrorCode::InvalidArgument, "symmetry " + std::to_string(symmetry) + " is not one of 0..3");
 }
@@ -114,13 +118,13 @@ GameOutcome replayGame(int size, const std::vector<uint16_t>& moves, std::option
     Player mover = (k % 2 == 0) ? Player::Blue : Player::Red;
     if (connected) {
       throw InvalidRecordError("moves-after-connection", "moves continue after " + std::string(playerName(*connected)) +
-                                                " connected at move " + std::to_string(k) + " (next move " +
-                                                cellName(size, cell) + ")");
+                                                             " connected at move " + std::to_string(k) +
+                                                             " (next move " + cellName(size, cell) + ")");
     }
     if (!board.isEmpty(cell)) {
       throw InvalidRecordError("played-twice", "cell " + cellName(size, cell) + " is played twice (moves " +
-                                                std::to_string(playedAt[cell]) + " and " + std::to_string(k + 1) +
-                                                ")");
+                                                   std::to_string(playedAt[cell]) + " and " + std::to_string(k + 1) +
+                                                   ")");
     }
     board.place(cell, mover);
     playedAt[cell] = static_cast<int>(k + 1);
@@ -128,15 +132,15 @@ GameOutcome replayGame(int size, const std::vector<uint16_t>& moves, std::option
   }
   if (connected) {
     if (statedWinner && *statedWinner != *connected) {
-      throw InvalidRecordError("winner-contradicts-connection", "the stated winner " + std::string(playerName(*statedWinner)) +
-                                                " contradicts the connection completed by " +
-                                                playerName(*connected));
+      throw InvalidRecordError("winner-contradicts-connection",
+                               "the stated winner " + std::string(playerName(*statedWinner)) +
+                                   " contradicts the connection completed by " + playerName(*connected));
     }
     return {*connected, true};
   }
   if (!statedWinner) {
-    throw InvalidRecordError("no-winner", "the game ends without a connection after " +
-                                              std::to_string(moves.size()) + " moves, so it has no winner");
+    throw InvalidRecordError("no-winner", "the game ends without a connection after " + std::to_string(moves.size()) +
+                                              " moves, so it has no winner");
   }
   return {*statedWinner, false};
 }

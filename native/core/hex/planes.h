@@ -27,8 +27,10 @@ inline void encodePlanes(int cells, const uint8_t* board, Player toMove, float* 
   float* blue = stonePlane(planes, cells, Player::Blue);
   float* red = stonePlane(planes, cells, Player::Red);
   for (int i = 0; i < cells; ++i) {
-    if (board[i] == 1) blue[i] = 1.0f;
-    else if (board[i] == 2) red[i] = 1.0f;
+    if (board[i] == 1)
+      blue[i] = 1.0f;
+    else if (board[i] == 2)
+      red[i] = 1.0f;
   }
   setPlayerToMove(planes, cells, toMove);
 }

@@ -8,8 +8,10 @@ namespace hextorch::hex {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -43,7 +45,8 @@ std::optional<LineResult> addMove(std::vector<uint16_t>& moves, int size, std::s
     return invalid("off-board", "coordinate " + printable(token) + " is off the " + std::to_string(size) + "x" +
                                     std::to_string(size) + " board (move " + std::to_string(moves.size() + 1) + ")");
   }
-  return invalid("syntax", "'" + printable(token) + "' is not a coordinate (move " + std::to_string(moves.size() + 1) + ")");
+  return invalid("syntax",
+                 "'" + printable(token) + "' is not a coordinate (move " + std::to_string(moves.size() + 1) + ")");
 }
 
 LineResult finish(Game game, std::optional<Player> stated) {
@@ -72,16 +75,17 @@ LineResult parseTrmph(std::string_view line, int fixedSize) {
     if (prefix.empty()) return LineResult{};  // a '#' header or comment
     return invalid("syntax", "not a trmph record (expected '#N,moves winner' after the URL)");
   }
-  if (!prefix.empty() && prefix.rfind("http", 0) != 0) return invalid("syntax", "unexpected text before '#': " + printable(prefix));
+  if (!prefix.empty() && prefix.rfind("http", 0) != 0)
+    return invalid("syntax", "unexpected text before '#': " + printable(prefix));
   if (digits > 2) return invalid("board-size", "board size " + printable(rest.substr(0, digits)) + " is out of range");
   int size = std::stoi(std::string(rest.substr(0, digits)));
   if (!isValidSize(size)) {
-    return invalid("board-size", "board size " + std::to_string(size) + " is out of range (" + std::to_string(kMinSize) + " to " +
-                   std::to_string(kMaxSize) + ")");
+    return invalid("board-size", "board size " + std::to_string(size) + " is out of range (" +
+                                     std::to_string(kMinSize) + " to " + std::to_string(kMaxSize) + ")");
   }
   if (fixedSize != 0 && size != fixedSize) {
-    return invalid("board-size", "board size " + std::to_string(size) + " differs from the size " + std::to_string(fixedSize) +
-                   " fixed for this import");
+    return invalid("board-size", "board size " + std::to_string(size) + " differs from the size " +
+                                     std::to_string(fixedSize) + " fixed for this import");
   }
   rest.remove_prefix(digits + 1);
   size_t space = rest.find_first_of(" \t");
@@ -93,19 +97,25 @@ LineResult parseTrmph(std::string_view line, int fixedSize) {
   size_t i = 0;
   while (i < moveText.size()) {
     size_t start = i;
-    if (!isLetter(moveText[i])) return invalid("syntax", "'" + printable(moveText.substr(i)) + "' is not a coordinate (move " + std::to_string(game.moves.size() + 1) + ")");
+    if (!isLetter(moveText[i]))
+      return invalid("syntax", "'" + printable(moveText.substr(i)) + "' is not a coordinate (move " +
+                                   std::to_string(game.moves.size() + 1) + ")");
     ++i;
     while (i < moveText.size() && isDigit(moveText[i])) ++i;
     if (auto bad = addMove(game.moves, size, moveText.substr(start, i - start))) return *bad;
   }
 
-  if (winnerText.empty()) return invalid("missing-winner", "the winner is missing (expected 'b' or 'r' after the moves)");
+  if (winnerText.empty())
+    return invalid("missing-winner", "the winner is missing (expected 'b' or 'r' after the moves)");
   std::optional<Player> stated;
-  if (winnerText == "b" || winnerText == "B") stated = Player::Blue;
-  else if (winnerText == "r" || winnerText == "R") stated = Player::Red;
+  if (winnerText == "b" || winnerText == "B")
+    stated = Player::Blue;
+  else if (winnerText == "r" || winnerText == "R")
+    stated = Player::Red;
   else if (winnerText == "1" || winnerText == "2") {
-    return invalid("legacy-winner", "legacy winner token '" + std::string(winnerText) +
-                   "' is ambiguous (it meant different colours in different tools); use 'b' or 'r'");
+    return invalid("legacy-winner",
+                   "legacy winner token '" + std::string(winnerText) +
+                       "' is ambiguous (it meant different colours in different tools); use 'b' or 'r'");
   } else {
     return invalid("syntax", "winner '" + printable(winnerText) + "' is not 'b' or 'r'");
   }
@@ -139,9 +149,12 @@ std::optional<RecordFormat> parseRecordFormat(std::string_view name) {
 
 const char* recordFormatName(RecordFormat format) {
   switch (format) {
-    case RecordFormat::Trmph: return "trmph";
-    case RecordFormat::Moves: return "moves";
-    case RecordFormat::Sgf: return "sgf";
+    case RecordFormat::Trmph:
+      return "trmph";
+    case RecordFormat::Moves:
+      return "moves";
+    case RecordFormat::Sgf:
+      return "sgf";
   }
   return "?";
 }

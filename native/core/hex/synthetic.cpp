@@ -27,8 +27,10 @@ Game playSyntheticGame(int size, uint64_t seed, uint64_t gameIndex) {
       double score = 0;
       for (int i = 0; i < n; ++i) {
         uint8_t stone = board.at(around[i]);
-        if (stone == own) score += 1.0;
-        else if (stone != 0) score += 0.6;
+        if (stone == own)
+          score += 1.0;
+        else if (stone != 0)
+          score += 0.6;
       }
       double dr = cell / size - centre, dc = cell % size - centre;
       score -= 0.15 * (std::abs(dr) + std::abs(dc));

@@ -171,11 +171,14 @@ std::shared_ptr<NetworkImpl> makeNetwork(const ModelConfig& config) {
   if (config.preset == "snowflake") {
     net = std::make_shared<SnowflakeImpl>(config);
   } else if (config.preset == "resnet") {
-    net = std::make_shared<ResidualTowerImpl>(config, config.blocks > 0 ? config.blocks : 6, config.channels > 0 ? config.channels : 96);
+    net = std::make_shared<ResidualTowerImpl>(config, config.blocks > 0 ? config.blocks : 6,
+                                              config.channels > 0 ? config.channels : 96);
   } else if (config.preset == "tiny") {
-    net = std::make_shared<ResidualTowerImpl>(config, config.blocks > 0 ? config.blocks : 2, config.channels > 0 ? config.channels : 32);
+    net = std::make_shared<ResidualTowerImpl>(config, config.blocks > 0 ? config.blocks : 2,
+                                              config.channels > 0 ? config.channels : 32);
   } else {
-    throw Error(ErrorCode::InvalidArgument, "model preset '" + config.preset + "' is not one of snowflake, resnet, tiny");
+    throw Error(ErrorCode::InvalidArgument,
+                "model preset '" + config.preset + "' is not one of snowflake, resnet, tiny");
   }
   initialise(*net);
   return net;
@@ -212,7 +215,8 @@ bool useChannelsLast(const ModelConfig& config, const std::string& option, bool 
   if (option == "channels-last") return true;
   if (option == "contiguous") return false;
   if (option != "auto") {
-    throw Error(ErrorCode::InvalidArgument, "memory format '" + option + "' is not one of auto, channels-last, contiguous");
+    throw Error(ErrorCode::InvalidArgument,
+                "memory format '" + option + "' is not one of auto, channels-last, contiguous");
   }
   // Channels-last on every device and network: oneDNN (CPU, fp32 and bf16, AVX-512 and
   // AMX alike) and cuDNN run NHWC natively, while NCHW costs a layout reorder around

@@ -181,7 +181,8 @@ EvaluateResult evaluateNetwork(PositionEvaluator& evaluator, const EvaluateOptio
                                const std::function<void(uint64_t, uint64_t)>& progress) {
   auto started = std::chrono::steady_clock::now();
   if (options.batchSize < 1) throw Error(ErrorCode::InvalidArgument, "batch size must be at least 1");
-  if (options.plyEdges.empty() || options.plyEdges[0] != 0 || !std::is_sorted(options.plyEdges.begin(), options.plyEdges.end()) ||
+  if (options.plyEdges.empty() || options.plyEdges[0] != 0 ||
+      !std::is_sorted(options.plyEdges.begin(), options.plyEdges.end()) ||
       std::adjacent_find(options.plyEdges.begin(), options.plyEdges.end()) != options.plyEdges.end()) {
     throw Error(ErrorCode::InvalidArgument, "ply bucket edges must start at 0 and increase");
   }
@@ -197,14 +198,16 @@ EvaluateResult evaluateNetwork(PositionEvaluator& evaluator, const EvaluateOptio
   if (!options.dataDir.empty()) {
     auto ds = std::make_unique<DatasetSource>(options.dataDir, options.split, options.maxPositions);
     if (ds->boardSize() != result.boardSize) {
-      throw Error(ErrorCode::InvalidArgument, "dataset " + options.dataDir + " holds " + std::to_string(ds->boardSize()) + "x" +
-                                                  std::to_string(ds->boardSize()) + " positions, but the network plays " +
-                                                  std::to_string(result.boardSize) + "x" + std::to_string(result.boardSize));
+      throw Error(ErrorCode::InvalidArgument,
+                  "dataset " + options.dataDir + " holds " + std::to_string(ds->boardSize()) + "x" +
+                      std::to_string(ds->boardSize()) + " positions, but the network plays " +
+                      std::to_string(result.boardSize) + "x" + std::to_string(result.boardSize));
     }
     result.source = options.dataDir + " (" + options.split + ")";
     source = std::move(ds);
   } else {
-    source = std::make_unique<RecordSource>(options.recordsFile, options.format, result.boardSize, options.maxPositions);
+    source =
+        std::make_unique<RecordSource>(options.recordsFile, options.format, result.boardSize, options.maxPositions);
     result.source = options.recordsFile;
   }
   std::vector<LabelledPosition> batch;

@@ -14,11 +14,11 @@
 namespace hextorch::play {
 
 struct EvaluateOptions {
-  std::string dataDir;            // a dataset directory, or
+  std::string dataDir;  // a dataset directory, or
   std::string split = "validation";
-  std::string recordsFile;        // a record file
+  std::string recordsFile;  // a record file
   hex::RecordFormat format = hex::RecordFormat::Trmph;
-  uint64_t maxPositions = 0;      // 0: all
+  uint64_t maxPositions = 0;  // 0: all
   int batchSize = 256;
   std::vector<int> plyEdges = {0, 10, 20, 30, 40, 60, 80};  // bucket k holds plies [edge k, edge k+1)
 };
@@ -29,9 +29,9 @@ struct MetricSums {
   int64_t policyPositions = 0;  // positions with a next move (policy metrics)
   int64_t top1 = 0;
   int64_t top5 = 0;
-  double crossEntropy = 0;      // sum of -ln p(next move), p over the empty cells
-  double valueSquaredError = 0; // sum of (P(Red wins) - outcome)^2, outcome 1 = Red won
-  int64_t valueCorrect = 0;     // the sign of the value names the winner
+  double crossEntropy = 0;       // sum of -ln p(next move), p over the empty cells
+  double valueSquaredError = 0;  // sum of (P(Red wins) - outcome)^2, outcome 1 = Red won
+  int64_t valueCorrect = 0;      // the sign of the value names the winner
   void add(const MetricSums& o);
 };
 
@@ -56,7 +56,7 @@ struct EvaluateResult {
 struct LabelledPosition {
   std::vector<uint8_t> cells;
   hex::Player toMove = hex::Player::Blue;
-  int policy = -1;    // next move, -1 for a final position
+  int policy = -1;  // next move, -1 for a final position
   uint8_t redWon = 0;
   int ply = 0;
 };

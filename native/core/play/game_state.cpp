@@ -8,8 +8,8 @@ namespace hextorch::play {
 
 void GameState::play(int cell) {
   if (over()) {
-    throw Error(ErrorCode::InvalidArgument, "the game is over (" + std::string(hex::playerName(*winner_)) +
-                                                " has connected); no more moves");
+    throw Error(ErrorCode::InvalidArgument,
+                "the game is over (" + std::string(hex::playerName(*winner_)) + " has connected); no more moves");
   }
   if (cell < 0 || cell >= cells()) {
     throw Error(ErrorCode::InvalidArgument, "move " + std::to_string(cell) + " is off the " + std::to_string(size()) +

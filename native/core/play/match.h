@@ -21,7 +21,7 @@ struct MatchSide {
 struct MatchOptions {
   int games = 2;
   int boardSize = 13;
-  int parallel = 16;        // games in play at once
+  int parallel = 16;  // games in play at once
   uint64_t seed = 1;
   bool randomOpening = true;                    // without openings: a seeded random first move
   std::vector<std::vector<uint16_t>> openings;  // pair k plays openings[k % size]

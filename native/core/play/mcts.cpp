@@ -64,7 +64,8 @@ Mcts::~Mcts() = default;
 void Mcts::start(const std::vector<uint16_t>& moves) {
   GameState state = GameState::fromMoves(size_, moves);
   Node* reuse = nullptr;
-  if (options_.reuseTree && moves.size() >= rootMoves_.size() && std::equal(rootMoves_.begin(), rootMoves_.end(), moves.begin())) {
+  if (options_.reuseTree && moves.size() >= rootMoves_.size() &&
+      std::equal(rootMoves_.begin(), rootMoves_.end(), moves.begin())) {
     reuse = root_.get();
     for (size_t k = rootMoves_.size(); k < moves.size() && reuse; ++k) {
       Node* next = nullptr;
@@ -89,8 +90,8 @@ void Mcts::start(const std::vector<uint16_t>& moves) {
   rng_ = Rng(mixKeys(options_.seed, 0x4D435453ULL, moves.size()));
   noised_ = false;
   if (root_->expanded) addNoise();
-  deadline_ = std::chrono::steady_clock::now() +
-              std::chrono::microseconds(static_cast<int64_t>(options_.seconds * 1e6));
+  deadline_ =
+      std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(options_.seconds * 1e6));
 }
 
 bool Mcts::searching() const {
@@ -234,13 +235,15 @@ int Mcts::chooseMove() {
   if (options_.temperature > 0) {
     std::vector<double> weights;
     for (const auto& child : root.children)
-      weights.push_back(child.visits > 0 ? std::pow(static_cast<double>(child.visits), 1.0 / options_.temperature) : 0.0);
+      weights.push_back(child.visits > 0 ? std::pow(static_cast<double>(child.visits), 1.0 / options_.temperature)
+                                         : 0.0);
     int k = sampleByWeight(weights, rng_);
     if (k >= 0) chosen = &root.children[k];
   }
   if (!chosen) {
     for (const auto& child : root.children) {
-      if (!chosen || child.visits > chosen->visits || (child.visits == chosen->visits && child.prior > chosen->prior)) chosen = &child;
+      if (!chosen || child.visits > chosen->visits || (child.visits == chosen->visits && child.prior > chosen->prior))
+        chosen = &child;
     }
   }
   return chosen->move;

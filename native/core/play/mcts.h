@@ -17,24 +17,24 @@
 namespace hextorch::play {
 
 struct MctsOptions {
-  int playouts = 200;           // new simulations per move (0: the time budget alone)
-  double seconds = 0;           // time budget per move (0: none); not deterministic
-  int batch = 8;                // leaves evaluated per forward pass (1: one at a time)
-  double cpuct = 1.5;           // exploration constant of PUCT
-  double fpuReduction = 0.25;   // unvisited child's value: parent's value minus this
+  int playouts = 200;          // new simulations per move (0: the time budget alone)
+  double seconds = 0;          // time budget per move (0: none); not deterministic
+  int batch = 8;               // leaves evaluated per forward pass (1: one at a time)
+  double cpuct = 1.5;          // exploration constant of PUCT
+  double fpuReduction = 0.25;  // unvisited child's value: parent's value minus this
   bool reuseTree = true;
-  double dirichletAlpha = 0;    // root noise; 0: none (AlphaZero used 0.03 for Go, ~10/moves)
+  double dirichletAlpha = 0;  // root noise; 0: none (AlphaZero used 0.03 for Go, ~10/moves)
   double dirichletWeight = 0.25;
-  double temperature = 0;       // 0: the most visited move; > 0: sample by visits^(1/T)
+  double temperature = 0;  // 0: the most visited move; > 0: sample by visits^(1/T)
   uint64_t seed = 1;
 };
 
 struct SearchInfo {
-  int playouts = 0;        // simulations of this search
-  int reusedVisits = 0;    // root visits kept from the previous search
-  int forwardBatches = 0;  // collect/deliver rounds that needed the network
-  int collisions = 0;      // descents that met a leaf already being evaluated
-  double rootValue = 0;    // the side to move's expected result in [-1, 1]
+  int playouts = 0;                         // simulations of this search
+  int reusedVisits = 0;                     // root visits kept from the previous search
+  int forwardBatches = 0;                   // collect/deliver rounds that needed the network
+  int collisions = 0;                       // descents that met a leaf already being evaluated
+  double rootValue = 0;                     // the side to move's expected result in [-1, 1]
   std::vector<std::pair<int, int>> visits;  // (cell, visits) of the root's children, visited ones
 };
 
@@ -72,8 +72,8 @@ class Mcts {
   std::vector<uint16_t> rootMoves_;
   GameState rootState_;
   bool noised_ = false;
-  int started_ = 0;    // simulations begun this search
-  int finished_ = 0;   // simulations backed up this search
+  int started_ = 0;   // simulations begun this search
+  int finished_ = 0;  // simulations backed up this search
   bool collided_ = false;
   std::chrono::steady_clock::time_point deadline_;
   struct Pending;

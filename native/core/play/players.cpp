@@ -14,7 +14,8 @@ class RandomPlayer : public GamePlayer {
   explicit RandomPlayer(uint64_t seed) : GamePlayer(nullptr), seed_(seed) {}
   void start(const GameState& state) override {
     std::vector<int> empty = state.emptyCells();
-    if (state.over() || empty.empty()) throw Error(ErrorCode::InvalidArgument, "the game is over; there is no move to choose");
+    if (state.over() || empty.empty())
+      throw Error(ErrorCode::InvalidArgument, "the game is over; there is no move to choose");
     Rng rng(mixKeys(seed_, 0x52414E44ULL, state.moves().size()));
     move_ = empty[rng.below(empty.size())];
     info_ = MoveInfo{};
@@ -122,9 +123,12 @@ std::optional<PlayerKind> parsePlayerKind(std::string_view name) {
 
 const char* playerKindName(PlayerKind kind) {
   switch (kind) {
-    case PlayerKind::Random: return "random";
-    case PlayerKind::Policy: return "policy";
-    case PlayerKind::Mcts: return "mcts";
+    case PlayerKind::Random:
+      return "random";
+    case PlayerKind::Policy:
+      return "policy";
+    case PlayerKind::Mcts:
+      return "mcts";
   }
   return "?";
 }
@@ -133,7 +137,8 @@ std::unique_ptr<GamePlayer> GamePlayer::make(const PlayerOptions& options, int b
                                              std::shared_ptr<PositionEvaluator> evaluator) {
   if (options.kind == PlayerKind::Random) return std::make_unique<RandomPlayer>(options.seed);
   if (!evaluator) {
-    throw Error(ErrorCode::InvalidArgument, std::string("the ") + playerKindName(options.kind) + " player needs a network");
+    throw Error(ErrorCode::InvalidArgument,
+                std::string("the ") + playerKindName(options.kind) + " player needs a network");
   }
   if (evaluator->boardSize() != boardSize) {
     throw Error(ErrorCode::InvalidArgument, "the network plays " + std::to_string(evaluator->boardSize()) + "x" +
@@ -141,7 +146,8 @@ std::unique_ptr<GamePlayer> GamePlayer::make(const PlayerOptions& options, int b
                                                 std::to_string(boardSize) + "x" + std::to_string(boardSize));
   }
   if (options.temperature < 0) throw Error(ErrorCode::InvalidArgument, "temperature must be at least 0");
-  if (options.kind == PlayerKind::Policy) return std::make_unique<PolicyPlayer>(std::move(evaluator), options.temperature, options.seed);
+  if (options.kind == PlayerKind::Policy)
+    return std::make_unique<PolicyPlayer>(std::move(evaluator), options.temperature, options.seed);
   MctsOptions m = options.mcts;
   m.seed = options.seed;
   m.temperature = options.temperature;

@@ -28,8 +28,8 @@ struct PlayerOptions {
 
 // What the player saw when it chose its last move.
 struct MoveInfo {
-  double value = 0;   // expected result for the side that moved, in [-1, 1] (random: 0)
-  int playouts = 0;   // mcts: simulations of this move
+  double value = 0;  // expected result for the side that moved, in [-1, 1] (random: 0)
+  int playouts = 0;  // mcts: simulations of this move
   int reusedVisits = 0;
   std::vector<std::pair<int, int>> visits;  // mcts: (cell, visits) of the root's children
 };

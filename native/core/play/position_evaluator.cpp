@@ -45,7 +45,8 @@ const std::string& PositionEvaluator::preset() const { return impl_->trainer->op
 
 std::string PositionEvaluator::describe() const {
   const auto& o = impl_->trainer->options();
-  std::string tower = (o.blocks > 0 || o.channels > 0) ? " (" + std::to_string(o.blocks) + "x" + std::to_string(o.channels) + ")" : "";
+  std::string tower =
+      (o.blocks > 0 || o.channels > 0) ? " (" + std::to_string(o.blocks) + "x" + std::to_string(o.channels) + ")" : "";
   return o.preset + tower + " " + std::to_string(boardSize_) + "x" + std::to_string(boardSize_) + ", " +
          impl_->trainer->deviceName();
 }
@@ -65,11 +66,13 @@ void PositionEvaluator::evaluate(const std::vector<PositionRef>& positions, Eval
       m.planes.resize(static_cast<size_t>(count) * hex::kInputPlanes * cells);
       for (int j = 0; j < count; ++j) {
         const PositionRef& p = positions[first + j];
-        hex::encodePlanes(cells, p.cells, p.toMove, m.planes.data() + static_cast<size_t>(j) * hex::kInputPlanes * cells);
+        hex::encodePlanes(cells, p.cells, p.toMove,
+                          m.planes.data() + static_cast<size_t>(j) * hex::kInputPlanes * cells);
       }
-      auto input = torch::from_blob(m.planes.data(), {count, hex::kInputPlanes, boardSize_, boardSize_}, torch::kFloat32)
-                       .to(m.device)
-                       .contiguous(m.layout);
+      auto input =
+          torch::from_blob(m.planes.data(), {count, hex::kInputPlanes, boardSize_, boardSize_}, torch::kFloat32)
+              .to(m.device)
+              .contiguous(m.layout);
       auto [logits, v] = m.net->forward(input);
       auto occupied = (input.select(1, 0) + input.select(1, 1)).reshape({count, cells}).gt(0.5);
       logits = logits.to(torch::kFloat32).masked_fill(occupied, -std::numeric_limits<float>::infinity());

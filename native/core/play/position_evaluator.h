@@ -17,7 +17,7 @@ class Trainer;
 namespace hextorch::play {
 
 struct EvaluatorOptions {
-  std::string checkpoint;   // a file written by Trainer::save
+  std::string checkpoint;      // a file written by Trainer::save
   std::string device = "cpu";  // auto | cpu | cuda | cuda:N
   int threads = 0;             // CPU intra-op threads; 0: the cores available
   int maxBatch = 512;          // positions per forward pass at most

@@ -32,7 +32,8 @@ Info collectInfo() {
 #ifdef HEXTORCH_WITH_CUDA
   for (int i = 0; i < info.cudaDeviceCount; ++i) info.cudaDevices.push_back(at::cuda::getDeviceProperties(i)->name);
 #endif
-  if (info.cudaAvailable && at::detail::getCUDAHooks().hasCuDNN()) info.cudnnVersion = at::detail::getCUDAHooks().versionCuDNN();
+  if (info.cudaAvailable && at::detail::getCUDAHooks().hasCuDNN())
+    info.cudnnVersion = at::detail::getCUDAHooks().versionCuDNN();
   info.threads = at::get_num_threads();
   info.buildType = HEXTORCH_BUILD_TYPE;
   return info;

@@ -35,12 +35,13 @@ torch::Device parseDevice(const std::string& name) {
   if (name == "cpu") return torch::Device(torch::kCPU);
   if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
     if (!torch::cuda::is_available()) {
-      throw Error(ErrorCode::InvalidArgument, "device '" + name + "' was asked for but CUDA is not available to this LibTorch");
+      throw Error(ErrorCode::InvalidArgument,
+                  "device '" + name + "' was asked for but CUDA is not available to this LibTorch");
     }
     int index = name == "cuda" ? 0 : std::atoi(name.c_str() + 5);
     if (index < 0 || index >= static_cast<int>(torch::cuda::device_count())) {
-      throw Error(ErrorCode::InvalidArgument, "device '" + name + "': there are " +
-                                                  std::to_string(torch::cuda::device_count()) + " CUDA devices");
+      throw Error(ErrorCode::InvalidArgument,
+                  "device '" + name + "': there are " + std::to_string(torch::cuda::device_count()) + " CUDA devices");
     }
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
   }
@@ -123,20 +124,25 @@ struct Trainer::Impl {
     if (options.optimizer == "adam" || options.optimizer == "adamw") {
       bool decoupled = options.optimizer == "adamw";
       auto make = [&](double l, double w) -> std::unique_ptr<torch::optim::OptimizerOptions> {
-        if (decoupled) return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(l).weight_decay(w));
+        if (decoupled)
+          return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(l).weight_decay(w));
         return std::make_unique<torch::optim::AdamOptions>(torch::optim::AdamOptions(l).weight_decay(w));
       };
       groups.emplace_back(rest, make(lr, wd));
       groups.emplace_back(value, make(valueLr, valueWd));
-      if (decoupled) optimizer = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(lr).weight_decay(wd));
-      else optimizer = std::make_unique<torch::optim::Adam>(groups, torch::optim::AdamOptions(lr).weight_decay(wd));
+      if (decoupled)
+        optimizer = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(lr).weight_decay(wd));
+      else
+        optimizer = std::make_unique<torch::optim::Adam>(groups, torch::optim::AdamOptions(lr).weight_decay(wd));
     } else if (options.optimizer == "sgd") {
       auto make = [&](double l, double w) {
-        return std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(l).momentum(options.momentum).weight_decay(w));
+        return std::make_unique<torch::optim::SGDOptions>(
+            torch::optim::SGDOptions(l).momentum(options.momentum).weight_decay(w));
       };
       groups.emplace_back(rest, make(lr, wd));
       groups.emplace_back(value, make(valueLr, valueWd));
-      optimizer = std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(lr).momentum(options.momentum).weight_decay(wd));
+      optimizer = std::make_unique<torch::optim::SGD>(
+          groups, torch::optim::SGDOptions(lr).momentum(options.momentum).weight_decay(wd));
     } else {
       throw Error(ErrorCode::InvalidArgument, "optimizer '" + options.optimizer + "' is not one of adam, adamw, sgd");
     }
@@ -197,7 +203,9 @@ struct Trainer::Impl {
     sums.add_(values);
   }
 
-  at::MemoryFormat layout() const { return channelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous; }
+  at::MemoryFormat layout() const {
+    return channelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+  }
 
   // Gradients start undefined each step, so backward hands its gradient buffers over
   // instead of adding them into zeroed ones (two passes fewer per parameter).
@@ -234,7 +242,8 @@ struct Trainer::Impl {
   // `t` with exactly the strides of `like` (a dense parameter): the fused kernels walk
   // parameter, gradient and state in one storage order.
   static torch::Tensor denseLike(const torch::Tensor& t, const torch::Tensor& like) {
-    if (t.strides() == like.strides() && t.is_non_overlapping_and_dense() && t.scalar_type() == torch::kFloat32) return t;
+    if (t.strides() == like.strides() && t.is_non_overlapping_and_dense() && t.scalar_type() == torch::kFloat32)
+      return t;
     return torch::empty_like(like, at::MemoryFormat::Preserve).copy_(t);
   }
 
@@ -251,7 +260,8 @@ struct Trainer::Impl {
     for (auto& group : optimizer->param_groups()) {
       for (auto& p : group.params()) {
         if (!p.grad().defined()) continue;
-        TORCH_CHECK(p.scalar_type() == torch::kFloat32 && p.is_non_overlapping_and_dense(), "parameters must be dense float32");
+        TORCH_CHECK(p.scalar_type() == torch::kFloat32 && p.is_non_overlapping_and_dense(),
+                    "parameters must be dense float32");
         torch::Tensor g = denseLike(p.grad(), p);
         auto key = compat::optimizerStateKey(state, p);
         auto found = state.find(key);
@@ -294,7 +304,8 @@ struct Trainer::Impl {
         TORCH_CHECK(!amsgrad, "amsgrad has no fused step");
         if (found == state.end()) {
           std::unique_ptr<torch::optim::OptimizerParamState> fresh;
-          auto m0 = torch::zeros_like(p, at::MemoryFormat::Preserve), v0 = torch::zeros_like(p, at::MemoryFormat::Preserve);
+          auto m0 = torch::zeros_like(p, at::MemoryFormat::Preserve),
+               v0 = torch::zeros_like(p, at::MemoryFormat::Preserve);
           if (decoupled) {
             auto a = std::make_unique<torch::optim::AdamWParamState>();
             a->step(0), a->exp_avg(m0), a->exp_avg_sq(v0);
@@ -358,14 +369,21 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
   guarded("cannot create the trainer", [&] {
     m.device = parseDevice(options.device);
     m.cuda = m.device.is_cuda();
-    if (options.precision == "auto") m.bf16 = m.cuda;
-    else if (options.precision == "bf16") m.bf16 = true;
-    else if (options.precision == "fp32") m.bf16 = false;
-    else throw Error(ErrorCode::InvalidArgument, "precision '" + options.precision + "' is not one of auto, fp32, bf16");
-    int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (options.precision == "auto")
+      m.bf16 = m.cuda;
+    else if (options.precision == "bf16")
+      m.bf16 = true;
+    else if (options.precision == "fp32")
+      m.bf16 = false;
+    else
+      throw Error(ErrorCode::InvalidArgument, "precision '" + options.precision + "' is not one of auto, fp32, bf16");
+    int threads =
+        options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     runtime::setThreads(threads);
-    if (m.cuda) at::globalContext().setBenchmarkCuDNN(true);
-    else runtime::keepFreedMemory();
+    if (m.cuda)
+      at::globalContext().setBenchmarkCuDNN(true);
+    else
+      runtime::keepFreedMemory();
 
     torch::manual_seed(mixKeys(options.seed, 0x494E4954ULL));
     m.net = model::makeNetwork(modelConfig(options));
@@ -378,7 +396,8 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
     m.parameters = m.net->parameters();
     m.makeOptimizer();
     if (options.communicator) {
-      m.dataParallel = std::make_unique<dist::DataParallel>(options.communicator, *m.net, m.parameters, options.syncBatchNorm);
+      m.dataParallel =
+          std::make_unique<dist::DataParallel>(options.communicator, *m.net, m.parameters, options.syncBatchNorm);
     }
     auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(m.device);
     m.trainSums = torch::zeros({SlotCount}, f64);
@@ -398,7 +417,8 @@ void Trainer::trainStep(const data::Batch& batch) {
     // Dropout draws from a generator seeded by (run seed, step): a resumed run draws
     // exactly what an uninterrupted one would. Ranks past 0 mix in their rank.
     uint64_t dropoutSeed = mixKeys(m.options.seed, 0x44524F50ULL, static_cast<uint64_t>(m.step));
-    if (m.dataParallel && m.dataParallel->rank() > 0) dropoutSeed = mixKeys(dropoutSeed, static_cast<uint64_t>(m.dataParallel->rank()));
+    if (m.dataParallel && m.dataParallel->rank() > 0)
+      dropoutSeed = mixKeys(dropoutSeed, static_cast<uint64_t>(m.dataParallel->rank()));
     torch::manual_seed(dropoutSeed);
     m.applySchedule();
     Impl::Tensors t = m.toDevice(batch);
@@ -411,10 +431,12 @@ void Trainer::trainStep(const data::Batch& batch) {
       bool finite = torch::isfinite(o.policySum).item<bool>() && torch::isfinite(o.valueSum).item<bool>();
       auto agreed = m.dataParallel->agree(o.policyCount, batch.size, !finite, m.stopRequested.load());
       if (agreed.nonFinite) {
-        throw Error(ErrorCode::NonFiniteLoss, "loss is not finite at global batch " + std::to_string(m.step) + " (epoch " +
-                                                  std::to_string(batch.epoch) + ", batch " + std::to_string(batch.index) + " of the epoch)");
+        throw Error(ErrorCode::NonFiniteLoss, "loss is not finite at global batch " + std::to_string(m.step) +
+                                                  " (epoch " + std::to_string(batch.epoch) + ", batch " +
+                                                  std::to_string(batch.index) + " of the epoch)");
       }
-      o.loss = m.options.policyWeight * (o.policySum / agreed.policyCount.clamp_min(1)) + m.options.valueWeight * (o.valueSum / agreed.samples);
+      o.loss = m.options.policyWeight * (o.policySum / agreed.policyCount.clamp_min(1)) +
+               m.options.valueWeight * (o.valueSum / agreed.samples);
       if (m.dataParallel->worldSize() > 1) o.loss = o.loss * static_cast<double>(m.dataParallel->worldSize());
       stepSamples = static_cast<int64_t>(agreed.samples);
       m.stopAgreed = agreed.stop;
@@ -422,8 +444,8 @@ void Trainer::trainStep(const data::Batch& batch) {
       float loss = o.loss.item<float>();  // free on CPU: stop before a bad update
       if (!std::isfinite(loss)) {
         throw Error(ErrorCode::NonFiniteLoss, "loss is " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
-                                                  " at global batch " + std::to_string(m.step) +
-                                                  " (epoch " + std::to_string(batch.epoch) + ", batch " +
+                                                  " at global batch " + std::to_string(m.step) + " (epoch " +
+                                                  std::to_string(batch.epoch) + ", batch " +
                                                   std::to_string(batch.index) + " of the epoch)");
       }
     } else {
@@ -453,8 +475,8 @@ namespace {
 // Metric sums of all ranks (data-parallel), so every rank reports the global figures.
 void sumOverRanks(dist::DataParallel* dataParallel, MetricSums& m, const char* what) {
   if (!dataParallel) return;
-  double v[6] = {m.policyLoss, static_cast<double>(m.policyCount), static_cast<double>(m.policyCorrect), m.valueLoss,
-                 static_cast<double>(m.valueCorrect), static_cast<double>(m.samples)};
+  double v[6] = {m.policyLoss, static_cast<double>(m.policyCount),  static_cast<double>(m.policyCorrect),
+                 m.valueLoss,  static_cast<double>(m.valueCorrect), static_cast<double>(m.samples)};
   dataParallel->sumOverRanks(v, 6, what);
   m.policyLoss = v[0];
   m.policyCount = static_cast<int64_t>(v[1]);
@@ -558,7 +580,7 @@ std::string Trainer::load(const std::string& path, const FileDigest* expected) {
     archive.read("signature", signature);
     if (signature.toStringRef() != optionsSignature(m.options)) {
       throw Error(ErrorCode::ResumeMismatch, "checkpoint " + path + " was made for model " + signature.toStringRef() +
-                                                  ", not " + optionsSignature(m.options));
+                                                 ", not " + optionsSignature(m.options));
     }
     torch::serialize::InputArchive modelArchive, optimizerArchive;
     archive.read("model", modelArchive);
@@ -598,7 +620,8 @@ TrainerOptions Trainer::checkpointOptions(const std::string& path) {
     if (slash == std::string::npos) break;
     start = slash + 1;
   }
-  if (parts.size() != 5) throw Error(ErrorCode::CorruptData, "checkpoint " + path + " has an unknown model signature '" + signature + "'");
+  if (parts.size() != 5)
+    throw Error(ErrorCode::CorruptData, "checkpoint " + path + " has an unknown model signature '" + signature + "'");
   TrainerOptions o;
   o.preset = parts[0];
   o.boardSize = std::atoi(parts[1].c_str());
@@ -610,8 +633,12 @@ TrainerOptions Trainer::checkpointOptions(const std::string& path) {
 
 TrainerState Trainer::state() const {
   const auto* dp = impl_->dataParallel.get();
-  return {impl_->step, impl_->samples, impl_->baseLearningRates[0] * impl_->scheduleFactor(impl_->step), impl_->stepSeconds,
-          dp ? dp->bytesPerStep() : 0, dp ? dp->waitSeconds() : 0};
+  return {impl_->step,
+          impl_->samples,
+          impl_->baseLearningRates[0] * impl_->scheduleFactor(impl_->step),
+          impl_->stepSeconds,
+          dp ? dp->bytesPerStep() : 0,
+          dp ? dp->waitSeconds() : 0};
 }
 
 const TrainerOptions& Trainer::options() const { return impl_->options; }

@@ -22,9 +22,9 @@ namespace hextorch::train {
 struct ScheduleOptions {
   std::string kind = "constant";  // constant | cosine | step
   int64_t warmupSteps = 0;
-  int64_t totalSteps = 0;     // cosine: steps to decay over
-  double minFactor = 0.0;     // cosine: floor, as a fraction of the base LR
-  int64_t stepSize = 0;       // step: multiply by gamma every stepSize steps
+  int64_t totalSteps = 0;  // cosine: steps to decay over
+  double minFactor = 0.0;  // cosine: floor, as a fraction of the base LR
+  int64_t stepSize = 0;    // step: multiply by gamma every stepSize steps
   double gamma = 0.1;
 };
 
@@ -45,10 +45,10 @@ struct TrainerOptions {
   std::string optimizer = "adam";  // adam | adamw | sgd
   double learningRate = 1e-3;
   double weightDecay = 1e-4;
-  double momentum = 0.9;           // sgd
+  double momentum = 0.9;  // sgd
   double valueHeadLrFactor = 1.0;
   double valueHeadWeightDecayFactor = 1.0;
-  double gradientClip = 4.0;       // max global norm; 0 disables
+  double gradientClip = 4.0;  // max global norm; 0 disables
   ScheduleOptions schedule;
 
   double policyWeight = 0.15;
@@ -62,10 +62,10 @@ struct TrainerOptions {
 
 // Sums over the batches of one call; means are taken by the caller.
 struct MetricSums {
-  double policyLoss = 0;   // summed cross-entropy over positions with a policy target
+  double policyLoss = 0;  // summed cross-entropy over positions with a policy target
   int64_t policyCount = 0;
   int64_t policyCorrect = 0;
-  double valueLoss = 0;    // summed squared error of P(Red wins) against the target
+  double valueLoss = 0;  // summed squared error of P(Red wins) against the target
   int64_t valueCorrect = 0;
   int64_t samples = 0;
   int64_t batches = 0;
@@ -76,7 +76,7 @@ struct TrainerState {
   int64_t step = 0;     // optimiser steps taken
   int64_t samples = 0;  // training samples seen
   double learningRate = 0;
-  double stepSeconds = 0;  // wall time spent inside trainStep, for overhead measurements
+  double stepSeconds = 0;             // wall time spent inside trainStep, for overhead measurements
   int64_t allReduceBytesPerStep = 0;  // data-parallel: gradient bytes all-reduced per step
   double allReduceWaitSeconds = 0;    // data-parallel: time waiting for gradient all-reduces
 };

@@ -7,16 +7,16 @@
 namespace hextorch {
 
 enum class ErrorCode {
-  InvalidArgument,  // wrong option or value
-  InvalidRecord,    // a game record that breaks the rules of HEX.md
-  CorruptData,      // checksum mismatch, truncation, bad header
-  Io,               // missing file, unwritable directory, short write
-  Busy,             // a second call while one is in flight
-  NonFiniteLoss,    // training produced NaN/Inf
-  Distributed,      // a rank failed, timed out or disagrees; the port is taken
+  InvalidArgument,         // wrong option or value
+  InvalidRecord,           // a game record that breaks the rules of HEX.md
+  CorruptData,             // checksum mismatch, truncation, bad header
+  Io,                      // missing file, unwritable directory, short write
+  Busy,                    // a second call while one is in flight
+  NonFiniteLoss,           // training produced NaN/Inf
+  Distributed,             // a rank failed, timed out or disagrees; the port is taken
   DistributedUnavailable,  // built without a c10d backend
-  ResumeMismatch,   // a checkpoint made for another model or run configuration
-  ShapeMismatch,    // weights that do not fit the model
+  ResumeMismatch,          // a checkpoint made for another model or run configuration
+  ShapeMismatch,           // weights that do not fit the model
   Internal,
 };
 

@@ -12,9 +12,7 @@ Permutation::Permutation(uint64_t size, uint64_t seed) : size_(size) {
   for (int r = 0; r < 4; ++r) keys_[r] = mixKeys(seed, 0x5045524DULL, static_cast<uint64_t>(r));
 }
 
-uint64_t Permutation::round(uint64_t value, int r) const {
-  return splitmix64(value ^ keys_[r]) & halfMask_;
-}
+uint64_t Permutation::round(uint64_t value, int r) const { return splitmix64(value ^ keys_[r]) & halfMask_; }
 
 uint64_t Permutation::encrypt(uint64_t value) const {
   uint64_t left = value >> halfBits_;

@@ -14,9 +14,7 @@ inline uint64_t splitmix64(uint64_t x) {
 
 inline uint64_t mixKeys(uint64_t a, uint64_t b) { return splitmix64(a ^ splitmix64(b)); }
 inline uint64_t mixKeys(uint64_t a, uint64_t b, uint64_t c) { return mixKeys(mixKeys(a, b), c); }
-inline uint64_t mixKeys(uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
-  return mixKeys(mixKeys(a, b, c), d);
-}
+inline uint64_t mixKeys(uint64_t a, uint64_t b, uint64_t c, uint64_t d) { return mixKeys(mixKeys(a, b, c), d); }
 
 // A small sequential generator for places where order is fixed (game generation,
 // import shuffles): seeded, portable, identical on every platform.
@@ -25,7 +23,9 @@ class Rng {
   explicit Rng(uint64_t seed) : state_(seed) {}
   uint64_t next() { return splitmix64(state_++); }
   // Uniform in [0, bound) without modulo bias worth caring about for bound << 2^64.
-  uint64_t below(uint64_t bound) { return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * bound) >> 64); }
+  uint64_t below(uint64_t bound) {
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(next()) * bound) >> 64);
+  }
   double unit() { return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0); }
 
  private:
