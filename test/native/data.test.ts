@@ -149,9 +149,9 @@ describe('DataLoader', () => {
     const a = new DataLoader({ dir: small }, { batchSize: 32, workers: 1 });
     const state = a.state();
     const b = new DataLoader({ dir: other }, { batchSize: 32, workers: 1 });
-    assert.throws(() => b.restore(state), /dataset fingerprint/);
+    assert.throws(() => b.restore(state), /the dataset changed \(fingerprint/);
     const c = new DataLoader({ dir: small }, { batchSize: 16, workers: 1 });
-    assert.throws(() => c.restore(state), /batch size/);
+    assert.throws(() => c.restore(state), /batchSize was 32, now 16/);
     for (const l of [a, b, c]) l.dispose();
   });
 
