@@ -3,6 +3,7 @@ import { HtpEngine } from '../../play/htp-engine';
 import { NativeMovePlayer, parsePlayerSpec, type PlayerSettings, type PlayerSpec } from '../../play/players';
 import { version } from '../../version';
 import { numberFlag, parse, stringFlag, UsageError } from '../args';
+import { playerSettingsFromFlags } from '../player-flags';
 
 const USAGE = `Usage: hextorch gtp [--checkpoint C] [--player mcts|policy|random] [options]
 
@@ -31,15 +32,7 @@ export async function gtpCommand(argv: string[]): Promise<number> {
   const checkpoint = stringFlag(values, 'checkpoint');
   const kind = stringFlag(values, 'player') ?? (checkpoint ? 'mcts' : 'random');
   if (kind !== 'random' && !checkpoint) throw new UsageError(`--player ${kind} needs --checkpoint\n\n${USAGE}`);
-  const settings: PlayerSettings = {
-    playouts: numberFlag(values, 'playouts'),
-    seconds: numberFlag(values, 'seconds'),
-    batch: numberFlag(values, 'batch'),
-    temperature: numberFlag(values, 'temperature'),
-    seed: numberFlag(values, 'seed'),
-    threads: numberFlag(values, 'threads'),
-    device: stringFlag(values, 'device'),
-  };
+  const settings: PlayerSettings = playerSettingsFromFlags(values);
   if (!['mcts', 'policy', 'random'].includes(kind)) throw new UsageError(`--player must be mcts, policy or random, not '${kind}'\n\n${USAGE}`);
   let spec = parsePlayerSpec(kind === 'random' ? 'random' : `${kind}:${checkpoint}`, settings) as Exclude<PlayerSpec, { kind: 'engine' }>;
   // Load the network once at start: a bad checkpoint is an exit-time error, not a protocol one.

@@ -2,6 +2,7 @@ import { readOpenings, runMatch } from '../../play/match';
 import { formatMatchStats } from '../../play/stats';
 import { installGracefulShutdown } from '../../shutdown';
 import { numberFlag, parse, stringFlag, UsageError } from '../args';
+import { playerSettingsFromFlags } from '../player-flags';
 
 const USAGE = `Usage: hextorch match A B --games N [options]
 
@@ -58,15 +59,7 @@ export async function matchCommand(argv: string[]): Promise<number> {
       seed: numberFlag(values, 'seed'),
       openings: openingsFile ? readOpenings(openingsFile, boardSize!) : undefined,
       noOpening: values['no-opening'] === true,
-      defaults: {
-        playouts: numberFlag(values, 'playouts'),
-        seconds: numberFlag(values, 'seconds'),
-        batch: numberFlag(values, 'batch'),
-        temperature: numberFlag(values, 'temperature'),
-        seed: numberFlag(values, 'seed'),
-        threads: numberFlag(values, 'threads'),
-        device: stringFlag(values, 'device'),
-      },
+      defaults: playerSettingsFromFlags(values),
       recordsFile: out,
       signal: shutdown.signal,
       onGame: (_g, finished) => {
