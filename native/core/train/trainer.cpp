@@ -190,10 +190,15 @@ struct Trainer::Impl {
     auto probabilityRed = (v + 1.0) * 0.5;
     o.valueSum = (probabilityRed - t.value).pow(2).sum();
     o.valueCorrect = (v.gt(0).eq(t.value.gt(0.5))).sum();
-    auto policyMean = o.policySum / o.policyCount.clamp_min(1);
-    auto valueMean = o.valueSum / static_cast<double>(t.value.size(0));
-    o.loss = options.policyWeight * policyMean + options.valueWeight * valueMean;
+    o.loss = combinedLoss(o.policySum, o.policyCount, o.valueSum, static_cast<double>(t.value.size(0)));
     return o;
+  }
+
+  // The training loss: weighted means of the policy cross-entropy (over positions with a
+  // target) and of the value's squared error (over all positions).
+  torch::Tensor combinedLoss(const torch::Tensor& policySum, const torch::Tensor& policyCount,
+                             const torch::Tensor& valueSum, double samples) const {
+    return options.policyWeight * (policySum / policyCount.clamp_min(1)) + options.valueWeight * (valueSum / samples);
   }
 
   void accumulate(torch::Tensor& sums, const Output& o) {
@@ -435,8 +440,7 @@ void Trainer::trainStep(const data::Batch& batch) {
                                                   " (epoch " + std::to_string(batch.epoch) + ", batch " +
                                                   std::to_string(batch.index) + " of the epoch)");
       }
-      o.loss = m.options.policyWeight * (o.policySum / agreed.policyCount.clamp_min(1)) +
-               m.options.valueWeight * (o.valueSum / agreed.samples);
+      o.loss = m.combinedLoss(o.policySum, agreed.policyCount, o.valueSum, agreed.samples);
       if (m.dataParallel->worldSize() > 1) o.loss = o.loss * static_cast<double>(m.dataParallel->worldSize());
       stepSamples = static_cast<int64_t>(agreed.samples);
       m.stopAgreed = agreed.stop;
