@@ -100,6 +100,12 @@ int trainRate(const std::string& dir, const std::string& preset, int batches, in
   }
   std::unique_ptr<data::BatchStream> stream;
   if (feed != "fixed") stream = std::make_unique<data::BatchStream>(dataset, s);
+  if (feed == "idle") {
+    stream->next();  // starts the readers; then the queue fills and they sleep
+    const auto full = static_cast<uint64_t>(stream->options().prefetch);
+    for (int i = 0; i < 10000 && stream->prefetched() < full; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   train::TrainerOptions o;
   o.preset = preset;
   o.boardSize = dataset->boardSize();
@@ -121,8 +127,9 @@ int trainRate(const std::string& dir, const std::string& preset, int batches, in
   double readers = stream ? stream->readerCpuSeconds() - readers0 : 0;
   std::printf(
       "{\"feed\":\"%s\",\"samples\":%ld,\"seconds\":%.4f,\"samplesPerSecond\":%.1f,\"cpuSeconds\":%.4f,"
-      "\"readerCpuSeconds\":%.5f}\n",
-      feed.c_str(), samples, seconds, samples / seconds, cpu, readers);
+      "\"readerCpuSeconds\":%.5f,\"prefetched\":%llu}\n",
+      feed.c_str(), samples, seconds, samples / seconds, cpu, readers,
+      static_cast<unsigned long long>(stream ? stream->prefetched() : 0));
   return 0;
 }
 

@@ -95,7 +95,7 @@ BatchStream::BatchStream(std::shared_ptr<const Dataset> dataset, const StreamOpt
   // (groups) of the stream's CPU time.
   batchPool_ = std::make_shared<RecyclingPool<Batch>>(static_cast<size_t>(options_.prefetch + options_.workers + 2));
   groupPool_ = std::make_shared<RecyclingPool<Group>>(static_cast<size_t>(options_.workers));
-  examplesPerEpoch_ = EpochOrder(dataset_->size(), options_.augment, options_.shuffle, options_.seed, 0).size();
+  examplesPerEpoch_ = EpochOrder::sizeFor(dataset_->size(), options_.augment);
   uint64_t b = static_cast<uint64_t>(options_.batchSize);
   batchesPerEpoch_ = options_.dropLast ? examplesPerEpoch_ / b : (examplesPerEpoch_ + b - 1) / b;
   if (options_.maxBatches >= 0)
@@ -116,7 +116,7 @@ BatchStream::BatchStream(std::shared_ptr<const Dataset> dataset, const StreamOpt
 
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    startEpochLocked(0, 0);
+    startEpochLocked(0, 0, false);
   }
   for (int w = 0; w < options_.workers; ++w) workers_.emplace_back([this] { workerLoop(); });
 }
@@ -131,13 +131,20 @@ BatchStream::~BatchStream() {
   for (auto& t : workers_) t.join();
 }
 
-void BatchStream::startEpochLocked(uint64_t epoch, uint64_t batch) {
+void BatchStream::startEpochLocked(uint64_t epoch, uint64_t batch, bool readAhead) {
   ++generation_;
   ready_.clear();
   epoch_ = epoch;
   consumed_ = produced_ = batch;
-  order_ =
-      std::make_shared<const EpochOrder>(dataset_->size(), options_.augment, options_.shuffle, options_.seed, epoch);
+  if (order_ && order_->epoch() != epoch) order_.reset();
+  if (readAhead) startReadingLocked();
+}
+
+void BatchStream::startReadingLocked() {
+  if (!order_) {
+    order_ =
+        std::make_shared<const EpochOrder>(dataset_->size(), options_.augment, options_.shuffle, options_.seed, epoch_);
+  }
   workCv_.notify_all();
 }
 
@@ -153,9 +160,14 @@ void BatchStream::seek(const Cursor& cursor) {
   }
   std::lock_guard<std::mutex> lock(mutex_);
   if (cursor.batch == batchesPerEpoch_ && batchesPerEpoch_ > 0)
-    startEpochLocked(cursor.epoch + 1, 0);
+    startEpochLocked(cursor.epoch + 1, 0, false);
   else
-    startEpochLocked(cursor.epoch, cursor.batch);
+    startEpochLocked(cursor.epoch, cursor.batch, false);
+}
+
+uint64_t BatchStream::prefetched() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return ready_.size();
 }
 
 double BatchStream::readerCpuSeconds() const {
@@ -172,6 +184,7 @@ double BatchStream::readerCpuSeconds() const {
 std::shared_ptr<Batch> BatchStream::next() {
   std::unique_lock<std::mutex> lock(mutex_);
   if (batchesPerEpoch_ == 0) return nullptr;
+  if (!order_) startReadingLocked();
   uint64_t wanted = consumed_;
   readyCv_.wait(lock, [&] { return stopping_ || ready_.count(wanted) > 0; });
   if (stopping_) throw Error(ErrorCode::Internal, "data loader is shutting down");
@@ -180,6 +193,7 @@ std::shared_ptr<Batch> BatchStream::next() {
 
 std::shared_ptr<Batch> BatchStream::tryNext(bool* ready) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (batchesPerEpoch_ > 0 && !order_) startReadingLocked();
   *ready = batchesPerEpoch_ == 0 || ready_.count(consumed_) > 0;
   if (batchesPerEpoch_ == 0 || !*ready) return nullptr;
   return takeLocked();
@@ -192,7 +206,7 @@ std::shared_ptr<Batch> BatchStream::takeLocked() {
   if (slot.error) std::rethrow_exception(slot.error);
   ++consumed_;
   if (consumed_ == batchesPerEpoch_)
-    startEpochLocked(epoch_ + 1, 0);
+    startEpochLocked(epoch_ + 1, 0, true);  // keeps reading ahead across the epoch boundary
   else
     workCv_.notify_all();
   return slot.batch;
@@ -203,8 +217,8 @@ void BatchStream::workerLoop() {
   for (;;) {
     std::unique_lock<std::mutex> lock(mutex_);
     workCv_.wait(lock, [&] {
-      return stopping_ ||
-             (produced_ < batchesPerEpoch_ && produced_ < consumed_ + static_cast<uint64_t>(options_.prefetch));
+      return stopping_ || (order_ && produced_ < batchesPerEpoch_ &&
+                           produced_ < consumed_ + static_cast<uint64_t>(options_.prefetch));
     });
     if (stopping_) return;
     uint64_t index = produced_++;

@@ -53,7 +53,8 @@ class BatchStream {
   uint64_t examplesPerEpoch() const { return examplesPerEpoch_; }
   uint64_t batchesPerEpoch() const { return batchesPerEpoch_; }
 
-  // The next batch; blocks until it is built. After the last batch of an epoch the
+  // The next batch; blocks until it is built. The first call (after opening or a seek)
+  // starts the readers. After the last batch of an epoch the
   // cursor moves to the start of the next epoch. Returns null when an epoch has no
   // batches at all. Rethrows a worker's error (corrupt shard) for the batch it hit.
   std::shared_ptr<Batch> next();
@@ -63,6 +64,8 @@ class BatchStream {
   Cursor cursor() const;
   // Continues from `cursor` (no replay: only the groups it needs are read).
   void seek(const Cursor& cursor);
+  // Batches built and waiting to be taken (at most `prefetch`).
+  uint64_t prefetched() const;
   // CPU time the reader threads have used so far (0 where the platform cannot tell):
   // it stops growing while the prefetch queue is full, since readers then sleep.
   double readerCpuSeconds() const;
@@ -81,7 +84,13 @@ class BatchStream {
   };
   static constexpr uint64_t kPrefetchAhead = 8;  // examples whose records are fetched ahead
 
-  void startEpochLocked(uint64_t epoch, uint64_t batch);
+  // Moves the cursor and drops what was built ahead. The epoch's order (its window table
+  // takes milliseconds on a large dataset) is kept when the epoch stays the same, and is
+  // built, and reading ahead starts, only when a batch is asked for (or the previous
+  // epoch ends): opening a loader and restoring it builds one table, and reads nothing
+  // that is thrown away.
+  void startEpochLocked(uint64_t epoch, uint64_t batch, bool readAhead);
+  void startReadingLocked();
   std::shared_ptr<Batch> takeLocked();
   void workerLoop();
   std::shared_ptr<Batch> build(const EpochOrder& order, uint64_t epoch, uint64_t index, BuildScratch& scratch);
