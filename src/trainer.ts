@@ -8,7 +8,7 @@ import { parseCell } from './hex';
 import { type Logger, type LoggerOptions, resolveLogger } from './logger';
 import { type Metrics, type MetricSums, summarize } from './metrics';
 import { native } from './native';
-import type { NativeBatch, NativeMetricSums, NativeTrainer, NativeTrainerOptions } from './native-types';
+import type { CheckpointWriteProfile, NativeBatch, NativeMetricSums, NativeTrainer, NativeTrainerOptions } from './native-types';
 import { communicatorOf, type ProcessGroup } from './distributed/process-group';
 import { resolveWeightsFile } from './interop/checkpoint-files';
 import { availableCores, BOARD_SIZES, checkBoolean, checkInteger, checkNumber, checkOneOf, checkString, optional } from './options';
@@ -167,6 +167,7 @@ export class Trainer {
   readonly parameterCount: number;
   private handle: NativeTrainer | undefined;
   private readonly logger: Logger;
+  private lastWrite: CheckpointWriteProfile | undefined;
   /** The process group when training data-parallel. */
   readonly distributed: ProcessGroup | undefined;
 
@@ -291,7 +292,14 @@ export class Trainer {
    */
   async saveCheckpoint(path: string, extra: unknown = null): Promise<{ bytes: number; sha256: string }> {
     const handle = this.native();
-    return callNative(() => handle.save(path, JSON.stringify(extra)));
+    const { bytes, sha256, profile } = await callNative(() => handle.save(path, JSON.stringify(extra)));
+    this.lastWrite = profile;
+    return { bytes, sha256 };
+  }
+
+  /** Where the time of the last saveCheckpoint went (serialise, write, SHA-256, fsync); undefined before the first. */
+  get lastCheckpointWrite(): CheckpointWriteProfile | undefined {
+    return this.lastWrite;
   }
 
   /**

@@ -552,6 +552,33 @@ std::string optionsSignature(const TrainerOptions& o) {
   return o.preset + "/" + std::to_string(o.boardSize) + "/" + std::to_string(o.blocks) + "/" +
          std::to_string(o.channels) + "/" + o.optimizer;
 }
+
+// The storages of the CPU tensors a checkpoint holds (weights, buffers, optimiser
+// state): they stay put while it is written, so they are hashed without a copy.
+std::vector<StableRange> checkpointTensorStorages(model::NetworkImpl& net, torch::optim::Optimizer& optimizer) {
+  std::vector<StableRange> out;
+  auto add = [&out](const torch::Tensor& t) {
+    if (t.defined() && t.device().is_cpu() && t.has_storage() && t.storage().nbytes() > 0)
+      out.push_back({t.storage().data(), t.storage().nbytes()});
+  };
+  for (const auto& t : net.parameters()) add(t);
+  for (const auto& t : net.buffers()) add(t);
+  for (const auto& entry : optimizer.state()) {
+    const auto* state = entry.second.get();
+    if (const auto* s = dynamic_cast<const torch::optim::AdamParamState*>(state)) {
+      add(s->exp_avg());
+      add(s->exp_avg_sq());
+      add(s->max_exp_avg_sq());
+    } else if (const auto* s = dynamic_cast<const torch::optim::AdamWParamState*>(state)) {
+      add(s->exp_avg());
+      add(s->exp_avg_sq());
+      add(s->max_exp_avg_sq());
+    } else if (const auto* s = dynamic_cast<const torch::optim::SGDParamState*>(state)) {
+      add(s->momentum_buffer());
+    }
+  }
+  return out;
+}
 }  // namespace
 
 FileDigest Trainer::save(const std::string& path, const std::string& extra) {
@@ -568,7 +595,7 @@ FileDigest Trainer::save(const std::string& path, const std::string& extra) {
     archive.write("signature", c10::IValue(optionsSignature(m.options)));
     archive.write("extra", c10::IValue(extra));
   });
-  return writeArchiveFile(archive, path);
+  return writeArchiveFile(archive, path, checkpointTensorStorages(*m.net, *m.optimizer));
 }
 
 std::string Trainer::load(const std::string& path, const FileDigest* expected) {
