@@ -5,6 +5,7 @@
  *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,play,distributed] [--quick]
  *   node dist/bench/run.js --only=scale    (seed scale, bench/scale.ts: named only)
  *   node dist/bench/run.js --only=soak     (2,000 mini-epochs with checkpoints, bench/soak.ts: named only)
+ *   learning: --learning-samples=N (default 102,400; --quick 25,600) --learning-seeds=K (default 3; --quick 2)
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -363,27 +364,91 @@ async function benchTrainer(): Promise<void> {
   report(`trainer throughput on ${real ? 'neurohex' : 'synthetic'} 13x13, ${cpu ? `${threads} threads` : device} (issue 10)`, rows);
 }
 
-async function benchLearning(): Promise<void> {
-  const { dir, real } = await neurohexDataset();
-  const budget = quick ? 30 : 180;
-  const loader = new DataLoader({ dir }, { batchSize: 256, workers: 1 });
-  const val = new DataLoader({ dir, split: 'validation' }, { batchSize: 512, workers: 1 });
-  const trainer = await Trainer.create({ model: 'resnet', blocks: 3, channels: 48, boardSize: loader.boardSize, device: 'cpu', threads: 2, learningRate: 2e-3 });
-  const started = performance.now();
-  let samples = 0;
-  while (seconds(started) < budget) samples += (await trainer.trainOnBatches(loader.take(20))).samples;
-  const m = await trainer.validate(val);
-  const d = await openDataset(dir);
-  const meanEmpty = 169 - (d.train.positions / d.train.games - 1) / 2;
-  report(`learning on ${real ? 'neurohex' : 'synthetic'} (split by game), resnet 3x48, ${budget} s on CPU (issue 5)`, [
-    { name: 'training samples seen', value: samples, unit: 'samples' },
-    { name: 'validation policy top-1 accuracy', value: 100 * m.policyAccuracy, unit: '%', note: `uniform over empty cells ~${(100 / meanEmpty).toFixed(2)} %` },
-    { name: 'validation value accuracy', value: 100 * m.valueAccuracy, unit: '%', note: 'target > 60' },
-    { name: 'validation loss', value: m.loss, unit: '' },
-  ]);
+interface LearningRun {
+  seed: number;
+  precision: 'fp32' | 'bf16';
+  loss: number;
+  policyAccuracy: number;
+  valueAccuracy: number;
+  cpuSecondsPerSample: number;
+}
+
+/**
+ * One learning run: resnet 3x48 from `seed` (initialisation, data order, dropout) for a
+ * fixed number of samples in `precision`, then validated in fp32 on the whole validation
+ * split, so both precisions' weights are judged by the same arithmetic.
+ */
+async function learningRun(dir: string, seed: number, precision: 'fp32' | 'bf16', samples: number): Promise<LearningRun> {
+  const loader = new DataLoader({ dir, seed }, { batchSize: 256, workers: 1 });
+  const options = { model: 'resnet' as const, blocks: 3, channels: 48, boardSize: loader.boardSize, device: 'cpu', threads, learningRate: 2e-3, seed };
+  const trainer = await Trainer.create({ ...options, precision });
+  const weights = join(work, `learning-${precision}-${seed}.pt`);
+  const cpuStart = process.cpuUsage();
+  const trained = await trainer.trainOnBatches(loader.take(samples / 256));
+  const cpu = process.cpuUsage(cpuStart);
+  await trainer.saveCheckpoint(weights);
   trainer.dispose();
   loader.dispose();
+  const judge = await Trainer.create({ ...options, precision: 'fp32', initFrom: weights });
+  const val = new DataLoader({ dir, split: 'validation' }, { batchSize: 512, workers: 1 });
+  const m = await judge.validate(val);
+  judge.dispose();
   val.dispose();
+  rmSync(weights, { force: true });
+  return { seed, precision, loss: m.loss, policyAccuracy: m.policyAccuracy, valueAccuracy: m.valueAccuracy, cpuSecondsPerSample: (cpu.user + cpu.system) / 1e6 / trained.samples };
+}
+
+function standardDeviation(values: number[]): number {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1));
+}
+
+/**
+ * Whether bf16 autocast learns as well as fp32 (issue 10: precision 'auto' picks bf16
+ * only if so; issue 5's accuracy figures come from the same runs). Each seed trains once
+ * in each precision, the order alternating between seeds; the fp32 runs' seed-to-seed
+ * spread is the noise the bf16 difference is judged against.
+ */
+async function benchLearning(): Promise<void> {
+  const { dir, real } = await neurohexDataset();
+  const samples = 256 * Math.round(Number(args.find((a) => a.startsWith('--learning-samples='))?.slice(19) ?? (quick ? 25_600 : 102_400)) / 256);
+  const seedCount = Number(args.find((a) => a.startsWith('--learning-seeds='))?.slice(17) ?? (quick ? 2 : 3));
+  const seeds = Array.from({ length: seedCount }, (_, k) => k + 1);
+  const started = performance.now();
+  const runs: LearningRun[] = [];
+  for (const [k, seed] of seeds.entries()) {
+    for (const precision of k % 2 === 0 ? (['fp32', 'bf16'] as const) : (['bf16', 'fp32'] as const)) {
+      runs.push(await learningRun(dir, seed, precision, samples));
+    }
+  }
+  const of = (precision: string) => runs.filter((r) => r.precision === precision);
+  const fp32 = of('fp32');
+  const bf16 = of('bf16');
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const differences = seeds.map((seed) => bf16.find((r) => r.seed === seed)!.loss - fp32.find((r) => r.seed === seed)!.loss);
+  const noise = standardDeviation(fp32.map((r) => r.loss));
+  const difference = mean(bf16.map((r) => r.loss)) - mean(fp32.map((r) => r.loss));
+  const d = await openDataset(dir);
+  const meanEmpty = 169 - (d.train.positions / d.train.games - 1) / 2;
+  const span = (rs: LearningRun[], f: (r: LearningRun) => number, scale = 1, digits = 4) => range(rs.map((r) => scale * f(r)), digits);
+  const rows: Row[] = seeds.map((seed) => ({
+    name: `seed ${seed}: validation loss fp32 / bf16`,
+    value: `${fp32.find((r) => r.seed === seed)!.loss.toFixed(4)} / ${bf16.find((r) => r.seed === seed)!.loss.toFixed(4)}`,
+    unit: '',
+    note: `bf16 - fp32 = ${differences[seeds.indexOf(seed)]!.toFixed(4)}`,
+  }));
+  rows.push(
+    { name: 'validation loss, mean over the seeds: fp32 / bf16', value: `${mean(fp32.map((r) => r.loss)).toFixed(4)} / ${mean(bf16.map((r) => r.loss)).toFixed(4)}`, unit: '' },
+    { name: 'bf16 - fp32 (mean difference)', value: difference.toFixed(4), unit: '', note: `per seed ${differences.map((x) => x.toFixed(4)).join(', ')}` },
+    { name: 'noise: fp32 seed-to-seed standard deviation', value: noise.toFixed(4), unit: '', note: `fp32 losses ${span(fp32, (r) => r.loss)}` },
+    { name: 'bf16 within noise of fp32 (|mean difference| <= noise)', value: Math.abs(difference) <= noise ? 'yes' : 'no', unit: '' },
+    { name: 'validation policy top-1: fp32 / bf16', value: `${span(fp32, (r) => r.policyAccuracy, 100, 1)} / ${span(bf16, (r) => r.policyAccuracy, 100, 1)}`, unit: '%', note: `uniform over empty cells ~${(100 / meanEmpty).toFixed(2)} %` },
+    { name: 'validation value accuracy: fp32 / bf16', value: `${span(fp32, (r) => r.valueAccuracy, 100, 1)} / ${span(bf16, (r) => r.valueAccuracy, 100, 1)}`, unit: '%', note: 'target > 60' },
+    { name: 'process CPU time per training sample: fp32 / bf16', value: `${span(fp32, (r) => r.cpuSecondsPerSample, 1e3, 2)} / ${span(bf16, (r) => r.cpuSecondsPerSample, 1e3, 2)}`, unit: 'ms', note: `bf16 ${(mean(fp32.map((r) => r.cpuSecondsPerSample)) / mean(bf16.map((r) => r.cpuSecondsPerSample))).toFixed(2)}x faster per CPU-second` },
+    { name: "precision 'auto' on this machine", value: info().autoPrecision.cpu.precision, unit: '', note: info().autoPrecision.cpu.reason },
+    { name: 'section wall time', value: seconds(started), unit: 's' },
+  );
+  report(`learning: fp32 against bf16 autocast on ${real ? 'neurohex' : 'synthetic'} (split by game), resnet 3x48, ${samples.toLocaleString('en-US')} training samples per run, ${seeds.length} seeds, validated in fp32 (issues 5 and 10)`, rows);
 }
 
 function diskWriteMBps(bytes: number): number {
