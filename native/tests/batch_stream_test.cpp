@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <map>
 #include <set>
 #include <thread>
@@ -197,4 +200,29 @@ TEST(BatchStream, ReadersSleepOnceThePrefetchQueueIsFull) {
   EXPECT_LT(idle, 0.005) << "readers used " << idle << " s of CPU while the queue was full";
   stream.next();
   EXPECT_EQ(waitFull(), 4u) << "taking a batch wakes a reader to refill the queue";
+}
+
+// A seek within the epoch keeps the epoch's order; readers that sleep on a full queue
+// must still be woken to build from the new cursor.
+TEST(BatchStream, SeekWithinTheEpochWakesReadersAsleepOnAFullQueue) {
+  auto dataset = Dataset::open(smallDataset(), Split::Train);
+  StreamOptions options;
+  options.batchSize = 16;
+  options.workers = 2;
+  options.prefetch = 4;
+  BatchStream stream(dataset, options);
+  BatchStream reference(dataset, options);
+  auto expected = reference.next();
+  stream.next();
+  for (int i = 0; i < 1000 && stream.prefetched() < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(stream.prefetched(), 4u);
+  stream.seek({0, 0});
+  auto next = std::async(std::launch::async, [&] { return stream.next(); });
+  if (next.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    std::fprintf(stderr, "next() after a seek within the epoch never returned: the readers were not woken\n");
+    std::_Exit(1);  // the stuck call cannot be cancelled
+  }
+  auto batch = next.get();
+  EXPECT_EQ(batch->planes, expected->planes);
+  EXPECT_EQ(batch->policy, expected->policy);
 }

@@ -137,7 +137,10 @@ void BatchStream::startEpochLocked(uint64_t epoch, uint64_t batch, bool readAhea
   epoch_ = epoch;
   consumed_ = produced_ = batch;
   if (order_ && order_->epoch() != epoch) order_.reset();
-  if (readAhead) startReadingLocked();
+  if (readAhead)
+    startReadingLocked();
+  else if (order_)
+    workCv_.notify_all();  // readers asleep on a full queue go on from the new cursor
 }
 
 void BatchStream::startReadingLocked() {
