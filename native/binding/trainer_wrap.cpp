@@ -221,6 +221,8 @@ Napi::Value TrainerWrap::save(const Napi::CallbackInfo& info) {
         profile.Set("hashSeconds", p.hashSeconds);
         profile.Set("hashWaitSeconds", p.hashWaitSeconds);
         profile.Set("syncSeconds", p.syncSeconds);
+        profile.Set("writerCpuSeconds", p.writerCpuSeconds);
+        profile.Set("hashCpuSeconds", p.hashCpuSeconds);
         out.Set("profile", profile);
         return out;
       },
