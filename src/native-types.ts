@@ -220,7 +220,7 @@ export interface NativeTrainer {
   /** Data-parallel: ask every rank to stop after the next step; whether they agreed to. */
   requestStop(stop: boolean): void;
   stopAgreed(): boolean;
-  describe(): { device: string; precision: string; parameters: number; model: string; boardSize: number };
+  describe(): { device: string; precision: 'fp32' | 'bf16'; precisionReason: string; parameters: number; model: string; boardSize: number };
   dispose(): void;
 }
 
@@ -360,4 +360,16 @@ export interface NativeAddon {
   gameWinner(boardSize: number, moves: number[]): 'blue' | 'red' | null;
   /** The opening a match gives game `index` (pairs share one): a seeded random first move. */
   matchOpening(boardSize: number, seed: number, index: number): number[];
+  /** The precision a trainer on this device computes in for the option, and why (runtime/precision.h). */
+  choosePrecision(options: { precision: string; cuda: boolean; cudaDevice?: number }): { precision: 'fp32' | 'bf16'; reason: string; cpuBf16Flags: string[] };
+  /** The loss (train/loss.h: stated there only) and the other means of summed metrics. */
+  summarizeMetrics(sums: Omit<NativeMetricSums, 'nonFiniteStep'>, weights: { policyWeight: number; valueWeight: number }): NativeMetricMeans;
+}
+
+export interface NativeMetricMeans {
+  loss: number;
+  policyLoss: number;
+  valueLoss: number;
+  policyAccuracy: number;
+  valueAccuracy: number;
 }

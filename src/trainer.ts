@@ -41,7 +41,11 @@ export interface TrainerOptions {
   dropout?: number;
   /** auto (CUDA when available), cpu, cuda, cuda:N. */
   device?: string;
-  /** auto: bf16 autocast on CUDA, fp32 on CPU. */
+  /**
+   * fp32, or bf16 autocast (weights, optimiser state and loss stay fp32). auto (default):
+   * bf16 on CPUs with native bf16 (AVX512-BF16 or AMX) and on CUDA devices of compute
+   * capability 8.0 or later, else fp32; `Trainer.precisionReason` says why.
+   */
   precision?: (typeof PRECISIONS)[number];
   /** CPU intra-op threads (default: the cores available). */
   threads?: number;
@@ -156,7 +160,10 @@ function checkDevice(device: string): string {
 export class Trainer {
   readonly options: NativeTrainerOptions;
   readonly device: string;
-  readonly precision: string;
+  /** The precision in use (what `auto` resolved to). */
+  readonly precision: 'fp32' | 'bf16';
+  /** Why: the option asked for, or the CPU flags or GPU `auto` found and its rule. */
+  readonly precisionReason: string;
   readonly parameterCount: number;
   private handle: NativeTrainer | undefined;
   private readonly logger: Logger;
@@ -172,6 +179,7 @@ export class Trainer {
     const d = handle.describe();
     this.device = d.device;
     this.precision = d.precision;
+    this.precisionReason = d.precisionReason;
     this.parameterCount = d.parameters;
   }
 
@@ -184,7 +192,7 @@ export class Trainer {
     const parallel = group ? { communicator: communicatorOf(group), syncBatchNorm } : {};
     const handle = await callNative(() => native().createTrainer({ ...resolved, ...parallel }));
     const trainer = new Trainer(handle, resolved, logger, group);
-    logger.debug({ device: trainer.device, precision: trainer.precision, parameters: trainer.parameterCount, model: resolved.model }, 'trainer created');
+    logger.debug({ device: trainer.device, precision: trainer.precision, precisionReason: trainer.precisionReason, parameters: trainer.parameterCount, model: resolved.model }, 'trainer created');
     return trainer;
   }
 

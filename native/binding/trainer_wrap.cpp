@@ -284,6 +284,7 @@ Napi::Value TrainerWrap::describe(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("device", trainer->deviceName());
   out.Set("precision", trainer->precision());
+  out.Set("precisionReason", trainer->precisionReason());
   out.Set("parameters", static_cast<double>(trainer->parameterCount()));
   out.Set("model", trainer->options().preset);
   out.Set("boardSize", trainer->options().boardSize);

@@ -12,7 +12,9 @@
 #include "export/weights.h"
 #include "model/networks.h"
 #include "runtime/info.h"
+#include "runtime/precision.h"
 #include "train/fused_optim.h"
+#include "train/loss.h"
 #include "train/torch_compat.h"
 #include "util/crc32c.h"
 #include "util/error.h"
@@ -75,6 +77,7 @@ struct Trainer::Impl {
   torch::Device device{torch::kCPU};
   bool cuda = false;
   bool bf16 = false;
+  runtime::PrecisionChoice precision;  // bf16 and the reason for it
   bool channelsLast = false;
   std::shared_ptr<model::NetworkImpl> net;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
@@ -194,11 +197,10 @@ struct Trainer::Impl {
     return o;
   }
 
-  // The training loss: weighted means of the policy cross-entropy (over positions with a
-  // target) and of the value's squared error (over all positions).
+  // The training loss with this run's weights (train/loss.h states it).
   torch::Tensor combinedLoss(const torch::Tensor& policySum, const torch::Tensor& policyCount,
                              const torch::Tensor& valueSum, double samples) const {
-    return options.policyWeight * (policySum / policyCount.clamp_min(1)) + options.valueWeight * (valueSum / samples);
+    return train::combinedLoss(options.policyWeight, options.valueWeight, policySum, policyCount, valueSum, samples);
   }
 
   void accumulate(torch::Tensor& sums, const Output& o) {
@@ -374,14 +376,8 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
   guarded("cannot create the trainer", [&] {
     m.device = parseDevice(options.device);
     m.cuda = m.device.is_cuda();
-    if (options.precision == "auto")
-      m.bf16 = m.cuda;
-    else if (options.precision == "bf16")
-      m.bf16 = true;
-    else if (options.precision == "fp32")
-      m.bf16 = false;
-    else
-      throw Error(ErrorCode::InvalidArgument, "precision '" + options.precision + "' is not one of auto, fp32, bf16");
+    m.precision = runtime::choosePrecision(options.precision, m.cuda, m.cuda ? m.device.index() : 0);
+    m.bf16 = m.precision.bf16;
     int threads =
         options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     runtime::setThreads(threads);
@@ -395,9 +391,8 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
     if (!options.initFrom.empty()) interop::loadWeights(*m.net, options.initFrom);
     m.net->to(m.device);
     m.channelsLast = model::useChannelsLast(modelConfig(options), options.memoryFormat, m.cuda, m.bf16);
-    if (m.channelsLast)
-      for (auto& p : m.net->parameters())
-        if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+    model::placeParameters(*m.net, m.channelsLast,
+                           model::smallConvolutionsContiguous(options.memoryFormat, m.cuda, m.bf16));
     m.parameters = m.net->parameters();
     m.makeOptimizer();
     if (options.communicator) {
@@ -676,6 +671,7 @@ const TrainerOptions& Trainer::options() const { return impl_->options; }
 
 std::string Trainer::deviceName() const { return impl_->device.str(); }
 std::string Trainer::precision() const { return impl_->bf16 ? "bf16" : "fp32"; }
+std::string Trainer::precisionReason() const { return impl_->precision.reason; }
 std::string Trainer::memoryFormat() const { return impl_->channelsLast ? "channels-last" : "contiguous"; }
 
 int64_t Trainer::parameterCount() const {
