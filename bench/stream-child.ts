@@ -13,6 +13,7 @@ async function main(): Promise<void> {
   // Warm-up: the first group of records is read.
   (await loader.next())!.dispose();
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   let samples = 0;
   let peakRss = process.memoryUsage().rss;
   for (let i = 0; i < batches; i++) {
@@ -22,8 +23,10 @@ async function main(): Promise<void> {
     if (i % 50 === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   loader.dispose();
-  console.log(JSON.stringify({ samples, seconds, samplesPerSecond: samples / seconds, rssBeforeMiB: rssBefore / 2 ** 20, peakRssMiB: peakRss / 2 ** 20, positions: loader.positions }));
+  console.log(JSON.stringify({ samples, seconds, samplesPerSecond: samples / seconds, cpuSeconds, cpuNsPerSample: (cpuSeconds / samples) * 1e9, rssBeforeMiB: rssBefore / 2 ** 20, peakRssMiB: peakRss / 2 ** 20, positions: loader.positions }));
 }
 
 void main();

@@ -48,6 +48,11 @@ const LATEST = 'latest';
 const TMP_PREFIX = '.tmp-';
 const NAME = /^ckpt-e\d+-m\d+-b\d+(-interrupted)?$/;
 
+/** Whether a directory entry is named as a checkpoint (valid or not). */
+export function isCheckpointName(entry: string): boolean {
+  return NAME.test(entry);
+}
+
 export function checkpointName(meta: Pick<CheckpointMeta, 'epoch' | 'miniEpoch' | 'globalBatch' | 'interrupted'>): string {
   const pad = (n: number, w: number) => String(n).padStart(w, '0');
   return `ckpt-e${pad(meta.epoch, 4)}-m${pad(meta.miniEpoch, 4)}-b${pad(meta.globalBatch, 9)}${meta.interrupted ? '-interrupted' : ''}`;

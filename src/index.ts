@@ -38,6 +38,7 @@ export {
   type ModelPreset,
   type ScheduleOptions,
 } from './trainer';
+export type { CheckpointWriteProfile } from './native-types';
 export { summarize, type Metrics, type MetricSums } from './metrics';
 export {
   MiniEpochOrchestrator,

@@ -11,6 +11,16 @@ export interface HextorchInfo {
   /** What a Trainer uses unless told otherwise: the cores available. */
   trainingThreads: number;
   buildType: string;
+  /**
+   * What `precision: 'auto'` picks here, and why: on the CPU, and on CUDA device 0 when
+   * there is one. cpuBf16Flags: the CPU's native bf16 instruction sets found.
+   */
+  autoPrecision: { cpuBf16Flags: string[]; cpu: PrecisionChoice; cuda: PrecisionChoice | null };
+}
+
+export interface PrecisionChoice {
+  precision: 'fp32' | 'bf16';
+  reason: string;
 }
 
 /** What hextorch runs on: its version, LibTorch's, CUDA devices, threads, build type. */
@@ -23,5 +33,16 @@ export function info(): HextorchInfo {
     threads: n.threads,
     trainingThreads: availableCores(),
     buildType: n.buildType,
+    autoPrecision: autoPrecision(n.cudaAvailable),
+  };
+}
+
+function autoPrecision(cuda: boolean): HextorchInfo['autoPrecision'] {
+  const cpu = native().choosePrecision({ precision: 'auto', cuda: false });
+  const onCuda = cuda ? native().choosePrecision({ precision: 'auto', cuda: true, cudaDevice: 0 }) : null;
+  return {
+    cpuBf16Flags: cpu.cpuBf16Flags,
+    cpu: { precision: cpu.precision, reason: cpu.reason },
+    cuda: onCuda ? { precision: onCuda.precision, reason: onCuda.reason } : null,
   };
 }

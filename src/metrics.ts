@@ -1,10 +1,11 @@
-/** Training and validation metrics: sums from the native side, means for people. */
+/** Training and validation metrics: sums from the native side, added here; means (the loss among them) from the native side. */
+import { native } from './native';
 import type { NativeMetricSums } from './native-types';
 
 export type MetricSums = Omit<NativeMetricSums, 'nonFiniteStep'>;
 
 export interface Metrics {
-  /** Total loss: policyWeight × policy cross-entropy + valueWeight × value MSE. */
+  /** The training loss (stated in the native core, train/loss.h), of these means. */
   loss: number;
   policyLoss: number;
   valueLoss: number;
@@ -32,16 +33,8 @@ export function addSums(a: MetricSums, b: MetricSums): MetricSums {
   };
 }
 
+/** Means of summed metrics. The loss formula lives in the native core (train/loss.h) only. */
 export function summarize(s: MetricSums, weights: { policy: number; value: number }): Metrics {
-  const policyLoss = s.policyCount > 0 ? s.policyLossSum / s.policyCount : 0;
-  const valueLoss = s.samples > 0 ? s.valueLossSum / s.samples : 0;
-  return {
-    loss: weights.policy * policyLoss + weights.value * valueLoss,
-    policyLoss,
-    valueLoss,
-    policyAccuracy: s.policyCount > 0 ? s.policyCorrect / s.policyCount : 0,
-    valueAccuracy: s.samples > 0 ? s.valueCorrect / s.samples : 0,
-    samples: s.samples,
-    batches: s.batches,
-  };
+  const means = native().summarizeMetrics(s, { policyWeight: weights.policy, valueWeight: weights.value });
+  return { ...means, samples: s.samples, batches: s.batches };
 }

@@ -178,14 +178,33 @@ export interface NativeCommunicator {
   dispose(): void;
 }
 
+/**
+ * Where the time of one checkpoint file write went, in seconds (wall clock). The SHA-256
+ * runs on a thread of its own beside the rest, so the parts add up to more than the total.
+ */
+export interface CheckpointWriteProfile {
+  /** Open to close. */
+  totalSeconds: number;
+  /** LibTorch's zip writer: pickling the archive, the CRC-32 of every record. */
+  serialiseSeconds: number;
+  /** write(2) into the page cache, starting write-back. */
+  writeSeconds: number;
+  /** SHA-256 of the file (its own thread). */
+  hashSeconds: number;
+  /** Waiting for the SHA-256 once the fsync returned: the part hidden by neither. */
+  hashWaitSeconds: number;
+  /** The final fsync. */
+  syncSeconds: number;
+}
+
 export interface NativeTrainer {
   trainStep(batch: NativeBatch): Promise<void>;
   takeTrainMetrics(): Promise<NativeMetricSums>;
   evaluateBatch(batch: NativeBatch): Promise<void>;
   takeEvalMetrics(): Promise<NativeMetricSums>;
   predict(planes: Float32Array, count: number): Promise<{ policy: Float32Array; value: Float32Array; logits: Float32Array }>;
-  /** Writes and flushes the file; resolves with its size and SHA-256 (computed while writing). */
-  save(path: string, extra: string): Promise<{ bytes: number; sha256: string }>;
+  /** Writes and flushes the file; resolves with its size and SHA-256 (computed while writing) and where the time went. */
+  save(path: string, extra: string): Promise<{ bytes: number; sha256: string; profile: CheckpointWriteProfile }>;
   /** Reads the file once; with `expected`, a different size or SHA-256 is HEXTORCH_CORRUPT_DATA. */
   load(path: string, expected?: { bytes: number; sha256: string }): Promise<string>;
   weightsDigest(): Promise<string>;
@@ -194,7 +213,7 @@ export interface NativeTrainer {
   /** Data-parallel: ask every rank to stop after the next step; whether they agreed to. */
   requestStop(stop: boolean): void;
   stopAgreed(): boolean;
-  describe(): { device: string; precision: string; parameters: number; model: string; boardSize: number };
+  describe(): { device: string; precision: 'fp32' | 'bf16'; precisionReason: string; parameters: number; model: string; boardSize: number };
   dispose(): void;
 }
 
@@ -334,4 +353,16 @@ export interface NativeAddon {
   gameWinner(boardSize: number, moves: number[]): 'blue' | 'red' | null;
   /** The opening a match gives game `index` (pairs share one): a seeded random first move. */
   matchOpening(boardSize: number, seed: number, index: number): number[];
+  /** The precision a trainer on this device computes in for the option, and why (runtime/precision.h). */
+  choosePrecision(options: { precision: string; cuda: boolean; cudaDevice?: number }): { precision: 'fp32' | 'bf16'; reason: string; cpuBf16Flags: string[] };
+  /** The loss (train/loss.h: stated there only) and the other means of summed metrics. */
+  summarizeMetrics(sums: Omit<NativeMetricSums, 'nonFiniteStep'>, weights: { policyWeight: number; valueWeight: number }): NativeMetricMeans;
+}
+
+export interface NativeMetricMeans {
+  loss: number;
+  policyLoss: number;
+  valueLoss: number;
+  policyAccuracy: number;
+  valueAccuracy: number;
 }

@@ -10,9 +10,10 @@ import { HextorchError } from './errors';
  * Run options whose change makes a resumed run differ from an uninterrupted one (the
  * loader's batch size, data seed, augmentation and dataset are compared on its state).
  * model, boardSize, blocks, channels and optimizer also decide whether model.pt can be
- * loaded at all.
+ * loaded at all. precision is recorded as resolved (src/run-precision.ts); runs recorded
+ * before that say 'auto', resumed in what auto meant then, and are not compared.
  */
-export const EXACTNESS_KEYS = ['model', 'boardSize', 'blocks', 'channels', 'optimizer', 'seed'] as const;
+export const EXACTNESS_KEYS = ['model', 'boardSize', 'blocks', 'channels', 'optimizer', 'seed', 'precision'] as const;
 
 /** What changed between a saved loader state and the loader now, for people. */
 export function loaderMismatches(saved: LoaderState, now: LoaderState): string[] {
@@ -33,6 +34,7 @@ export function resumeMismatches(
   const out = loaderMismatches(saved.loader, now.loader);
   for (const key of EXACTNESS_KEYS) {
     if (!(key in saved.config) || !(key in now.config)) continue;
+    if (key === 'precision' && saved.config[key] === 'auto') continue;
     const was = JSON.stringify(saved.config[key]);
     const is = JSON.stringify(now.config[key]);
     if (was !== is) out.push(`${key} was ${was}, now ${is}`);

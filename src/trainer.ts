@@ -8,7 +8,7 @@ import { parseCell } from './hex';
 import { type Logger, type LoggerOptions, resolveLogger } from './logger';
 import { type Metrics, type MetricSums, summarize } from './metrics';
 import { native } from './native';
-import type { NativeBatch, NativeMetricSums, NativeTrainer, NativeTrainerOptions } from './native-types';
+import type { CheckpointWriteProfile, NativeBatch, NativeMetricSums, NativeTrainer, NativeTrainerOptions } from './native-types';
 import { communicatorOf, type ProcessGroup } from './distributed/process-group';
 import { resolveWeightsFile } from './interop/checkpoint-files';
 import { availableCores, BOARD_SIZES, checkBoolean, checkInteger, checkNumber, checkOneOf, checkString, optional } from './options';
@@ -41,7 +41,11 @@ export interface TrainerOptions {
   dropout?: number;
   /** auto (CUDA when available), cpu, cuda, cuda:N. */
   device?: string;
-  /** auto: bf16 autocast on CUDA, fp32 on CPU. */
+  /**
+   * fp32, or bf16 autocast (weights, optimiser state and loss stay fp32). auto (default):
+   * bf16 on CPUs with native bf16 (AVX512-BF16 or AMX) and on CUDA devices of compute
+   * capability 8.0 or later, else fp32; `Trainer.precisionReason` says why.
+   */
   precision?: (typeof PRECISIONS)[number];
   /** CPU intra-op threads (default: the cores available). */
   threads?: number;
@@ -156,10 +160,14 @@ function checkDevice(device: string): string {
 export class Trainer {
   readonly options: NativeTrainerOptions;
   readonly device: string;
-  readonly precision: string;
+  /** The precision in use (what `auto` resolved to). */
+  readonly precision: 'fp32' | 'bf16';
+  /** Why: the option asked for, or the CPU flags or GPU `auto` found and its rule. */
+  readonly precisionReason: string;
   readonly parameterCount: number;
   private handle: NativeTrainer | undefined;
   private readonly logger: Logger;
+  private lastWrite: CheckpointWriteProfile | undefined;
   /** The process group when training data-parallel. */
   readonly distributed: ProcessGroup | undefined;
 
@@ -171,6 +179,7 @@ export class Trainer {
     const d = handle.describe();
     this.device = d.device;
     this.precision = d.precision;
+    this.precisionReason = d.precisionReason;
     this.parameterCount = d.parameters;
   }
 
@@ -183,7 +192,7 @@ export class Trainer {
     const parallel = group ? { communicator: communicatorOf(group), syncBatchNorm } : {};
     const handle = await callNative(() => native().createTrainer({ ...resolved, ...parallel }));
     const trainer = new Trainer(handle, resolved, logger, group);
-    logger.debug({ device: trainer.device, precision: trainer.precision, parameters: trainer.parameterCount, model: resolved.model }, 'trainer created');
+    logger.debug({ device: trainer.device, precision: trainer.precision, precisionReason: trainer.precisionReason, parameters: trainer.parameterCount, model: resolved.model }, 'trainer created');
     return trainer;
   }
 
@@ -283,7 +292,14 @@ export class Trainer {
    */
   async saveCheckpoint(path: string, extra: unknown = null): Promise<{ bytes: number; sha256: string }> {
     const handle = this.native();
-    return callNative(() => handle.save(path, JSON.stringify(extra)));
+    const { bytes, sha256, profile } = await callNative(() => handle.save(path, JSON.stringify(extra)));
+    this.lastWrite = profile;
+    return { bytes, sha256 };
+  }
+
+  /** Where the time of the last saveCheckpoint went (serialise, write, SHA-256, fsync); undefined before the first. */
+  get lastCheckpointWrite(): CheckpointWriteProfile | undefined {
+    return this.lastWrite;
   }
 
   /**

@@ -12,7 +12,8 @@ import { info } from './info';
 import { MiniEpochOrchestrator, type RunSummary } from './orchestrator';
 import { checkInteger, checkOneOf, checkString, optional } from './options';
 import { lockRunDirectory } from './run-lock';
-import { resolveTrainerOptions, Trainer, type TrainerOptions } from './trainer';
+import { precisionForRun } from './run-precision';
+import { PRECISIONS, resolveTrainerOptions, Trainer, type TrainerOptions } from './trainer';
 import { defaultThreadsPerRank, type DistributedOptions, type ResolvedDistributed, resolveDistributed } from './distributed/env';
 import { ProcessGroup } from './distributed/process-group';
 
@@ -96,6 +97,7 @@ export function resolveConfig(config: TrainConfig) {
     epochs: checkInteger('epochs', optional(config.epochs, 1), 1),
     batchSize: checkInteger('batchSize', optional(config.batchSize, 256), 1, 1 << 20),
     seed: checkInteger('seed', optional(config.seed, 1), 0),
+    precision: checkOneOf('precision', optional(config.precision, 'auto'), PRECISIONS),
     augment: checkOneOf('augment', optional(config.augment, 'all'), ['all', 'random', 'none'] as const),
     // One reader thread keeps up with training by a wide margin; more only compete with LibTorch for cores.
     workers: checkInteger('workers', optional(config.workers, 1), 1, 256),
@@ -167,11 +169,17 @@ async function trainInRunDirectory(
         datasetFingerprint: trainLoader.fingerprint, validationFingerprint: valLoader.fingerprint, worldSize: dist!.worldSize,
       });
     }
+    // A resumed run keeps the precision it recorded (auto is resolved once, at its start).
+    const asked = trainerOptions.precision;
+    trainerOptions.precision = await precisionForRun(asked, checkpointDir, { fresh, resume, device: trainerOptions.device });
     trainer = await Trainer.create({ ...trainerOptions, boardSize: trainLoader.boardSize, logger, ...(group ? { distributed: group, syncBatchNorm: sync } : {}) });
-    // The resolved options, so that a default and its explicit value compare equal on resume.
+    const precisionReason = asked === trainerOptions.precision ? trainer.precisionReason : `auto: kept from the run's checkpoints (${trainer.precision})`;
+    logger.info({ precision: trainer.precision, reason: precisionReason }, `training in ${trainer.precision}`);
+    // The resolved options, so that a default and its explicit value compare equal on
+    // resume; the precision as resolved (what auto picked), not the option.
     const recorded = {
       data, run, epochs, batchSize, miniEpochBatches, miniEpochSamples, augment, workers, valMaxBatches,
-      ...trainer.options, datasetFingerprint: trainLoader.fingerprint,
+      ...trainer.options, precision: trainer.precision, precisionReason, datasetFingerprint: trainLoader.fingerprint,
       ...(dist ? { worldSize: dist.worldSize, syncBatchNorm: sync } : {}),
     };
     if (writer) await writeFileAtomicAsync(join(runDir, 'config.json'), `${JSON.stringify(recorded, null, 2)}\n`);

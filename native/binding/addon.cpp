@@ -18,6 +18,7 @@
 #include "promise_worker.h"
 #include "run_lock_wrap.h"
 #include "runtime/info.h"
+#include "train_rules_wrap.h"
 #include "trainer_wrap.h"
 #include "util/error.h"
 
@@ -283,6 +284,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   registerPlay(env, exports);
   exports.Set("isRecordFile", Napi::Function::New(env, isRecordFile, "isRecordFile"));
   registerExport(env, exports);
+  registerTrainRules(env, exports);
   return exports;
 }
 

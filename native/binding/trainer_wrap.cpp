@@ -221,6 +221,15 @@ Napi::Value TrainerWrap::save(const Napi::CallbackInfo& info) {
         Napi::Object out = Napi::Object::New(e);
         out.Set("bytes", static_cast<double>(digest->bytes));
         out.Set("sha256", digest->sha256);
+        const train::WriteProfile& p = digest->profile;
+        Napi::Object profile = Napi::Object::New(e);
+        profile.Set("totalSeconds", p.totalSeconds);
+        profile.Set("serialiseSeconds", p.serialiseSeconds);
+        profile.Set("writeSeconds", p.writeSeconds);
+        profile.Set("hashSeconds", p.hashSeconds);
+        profile.Set("hashWaitSeconds", p.hashWaitSeconds);
+        profile.Set("syncSeconds", p.syncSeconds);
+        out.Set("profile", profile);
         return out;
       },
       [this] { busy_ = false; }, Value());
@@ -281,6 +290,7 @@ Napi::Value TrainerWrap::describe(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("device", trainer->deviceName());
   out.Set("precision", trainer->precision());
+  out.Set("precisionReason", trainer->precisionReason());
   out.Set("parameters", static_cast<double>(trainer->parameterCount()));
   out.Set("model", trainer->options().preset);
   out.Set("boardSize", trainer->options().boardSize);

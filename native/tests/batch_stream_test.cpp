@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "data/batch_stream.h"
 #include "data/importer.h"
@@ -168,4 +170,31 @@ TEST(BatchStream, SeekResumesExactly) {
     expected.insert(expected.end(), epoch1.begin(), epoch1.end());
     EXPECT_TRUE(sameBatches(rest, expected)) << "cut at " << cut;
   }
+}
+
+// While training, the readers must not take the trainer's cores: once `prefetch` batches
+// wait to be taken they sleep on a condition variable (no spinning, no polling), and the
+// next batch taken wakes one to refill the queue.
+TEST(BatchStream, ReadersSleepOnceThePrefetchQueueIsFull) {
+  auto dataset = Dataset::open(smallDataset(), Split::Train);
+  StreamOptions options;
+  options.batchSize = 16;
+  options.workers = 2;
+  options.prefetch = 4;
+  BatchStream stream(dataset, options);
+  auto waitFull = [&] {
+    for (int i = 0; i < 1000 && stream.prefetched() < 4; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return stream.prefetched();
+  };
+  EXPECT_EQ(stream.prefetched(), 0u) << "nothing is read before the first batch is asked for";
+  stream.next();
+  ASSERT_EQ(waitFull(), 4u);
+  double before = stream.readerCpuSeconds();
+  ASSERT_GT(before, 0.0) << "reader threads' CPU time is not measurable here";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  double idle = stream.readerCpuSeconds() - before;
+  // Two spinning readers would use ~0.6 s in 300 ms; sleeping ones use nothing.
+  EXPECT_LT(idle, 0.005) << "readers used " << idle << " s of CPU while the queue was full";
+  stream.next();
+  EXPECT_EQ(waitFull(), 4u) << "taking a batch wakes a reader to refill the queue";
 }

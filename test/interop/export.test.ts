@@ -107,7 +107,8 @@ describe('export', { skip: shared ? false : '../shared/data is not present' }, (
     for (const preset of PRESETS) {
       const run = join(root, `run-${preset.model}`);
       await runTraining({ data, run, ...preset, epochs: 1, batchSize: 64, miniEpochBatches: 2, augment: 'none', device: 'cpu', threads: 2 });
-      const trainer = await Trainer.create({ ...preset, boardSize: N, device: 'cpu', threads: 2 });
+      // fp32, as the exported models compute (auto may pick bf16 autocast on this CPU).
+      const trainer = await Trainer.create({ ...preset, boardSize: N, device: 'cpu', threads: 2, precision: 'fp32' });
       try {
         await trainer.loadCheckpoint(join(run, 'checkpoints', readFileSync(join(run, 'checkpoints', 'latest'), 'utf8').trim(), 'model.pt'));
         const out = await trainer.predict(input.moves.map((moves) => ({ moves })));

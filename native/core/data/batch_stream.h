@@ -16,6 +16,7 @@
 #include "data/batch.h"
 #include "data/dataset.h"
 #include "data/epoch_order.h"
+#include "util/recycling_pool.h"
 
 namespace hextorch::data {
 
@@ -52,7 +53,8 @@ class BatchStream {
   uint64_t examplesPerEpoch() const { return examplesPerEpoch_; }
   uint64_t batchesPerEpoch() const { return batchesPerEpoch_; }
 
-  // The next batch; blocks until it is built. After the last batch of an epoch the
+  // The next batch; blocks until it is built. The first call (after opening or a seek)
+  // starts the readers. After the last batch of an epoch the
   // cursor moves to the start of the next epoch. Returns null when an epoch has no
   // batches at all. Rethrows a worker's error (corrupt shard) for the batch it hit.
   std::shared_ptr<Batch> next();
@@ -62,26 +64,45 @@ class BatchStream {
   Cursor cursor() const;
   // Continues from `cursor` (no replay: only the groups it needs are read).
   void seek(const Cursor& cursor);
+  // Batches built and waiting to be taken (at most `prefetch`).
+  uint64_t prefetched() const;
+  // CPU time the reader threads have used so far (0 where the platform cannot tell):
+  // it stops growing while the prefetch queue is full, since readers then sleep.
+  double readerCpuSeconds() const;
 
  private:
   struct Group;
-  class BatchPool;
   struct Slot {
     std::shared_ptr<Batch> batch;
     std::exception_ptr error;
   };
+  // A worker's buffers, reused from batch to batch.
+  struct BuildScratch {
+    std::vector<Example> examples;
+    std::vector<const uint8_t*> records;
+    std::vector<std::shared_ptr<const Group>> groups;
+  };
+  static constexpr uint64_t kPrefetchAhead = 8;  // examples whose records are fetched ahead
 
-  void startEpochLocked(uint64_t epoch, uint64_t batch);
+  // Moves the cursor and drops what was built ahead. The epoch's order (its window table
+  // takes milliseconds on a large dataset) is kept when the epoch stays the same, and is
+  // built, and reading ahead starts, only when a batch is asked for (or the previous
+  // epoch ends): opening a loader and restoring it builds one table, and reads nothing
+  // that is thrown away.
+  void startEpochLocked(uint64_t epoch, uint64_t batch, bool readAhead);
+  void startReadingLocked();
   std::shared_ptr<Batch> takeLocked();
   void workerLoop();
-  std::shared_ptr<Batch> build(const EpochOrder& order, uint64_t epoch, uint64_t index);
+  std::shared_ptr<Batch> build(const EpochOrder& order, uint64_t epoch, uint64_t index, BuildScratch& scratch);
   std::shared_ptr<const Group> group(const EpochOrder& order, uint64_t epoch, uint64_t key);
 
   std::shared_ptr<const Dataset> dataset_;
   StreamOptions options_;
   uint64_t examplesPerEpoch_ = 0, batchesPerEpoch_ = 0;
   std::vector<std::vector<int>> symmetryMaps_;
-  std::shared_ptr<BatchPool> pool_;
+  std::vector<int> symmetryOrder_;  // per symmetry: its map is the identity (1), the reversal (-1), neither (0)
+  std::shared_ptr<RecyclingPool<Batch>> batchPool_;
+  std::shared_ptr<RecyclingPool<Group>> groupPool_;
 
   mutable std::mutex mutex_;
   std::condition_variable workCv_, readyCv_;

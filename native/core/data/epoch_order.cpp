@@ -8,7 +8,7 @@ namespace hextorch::data {
 
 EpochOrder::EpochOrder(uint64_t positions, Augment augment, bool shuffle, uint64_t seed, uint64_t epoch)
     : positions_(positions), augment_(augment), shuffle_(shuffle), seed_(seed), epoch_(epoch) {
-  passes_ = augment == Augment::All ? 4 : 1;
+  passes_ = sizeFor(1, augment);
   windows_ = (positions + kWindowRecords - 1) / kWindowRecords;
   fullWindows_ = positions / kWindowRecords;
   groupsPerPass_ = (windows_ + kGroupWindows - 1) / kGroupWindows;

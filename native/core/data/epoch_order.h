@@ -37,7 +37,10 @@ class EpochOrder {
 
   EpochOrder(uint64_t positions, Augment augment, bool shuffle, uint64_t seed, uint64_t epoch);
 
+  // Examples per epoch, without building an order.
+  static uint64_t sizeFor(uint64_t positions, Augment augment) { return (augment == Augment::All ? 4 : 1) * positions; }
   uint64_t size() const { return passes_ * positions_; }
+  uint64_t epoch() const { return epoch_; }
   Example at(uint64_t k) const;
   // The record ranges [first, end) of a group, in the order its buffer concatenates them.
   std::vector<std::pair<uint64_t, uint64_t>> groupRanges(uint64_t group) const;

@@ -16,14 +16,17 @@ inline float* stonePlane(float* planes, int cells, Player colour) {
   return planes + (colour == Player::Blue ? 0 : cells);
 }
 
-// Fills the player-to-move plane; the caller has zeroed the planes.
+// Zeroes both stone planes, before the stones are set.
+inline void clearStonePlanes(float* planes, int cells) { std::fill(planes, planes + 2 * cells, 0.0f); }
+
+// Writes the player-to-move plane.
 inline void setPlayerToMove(float* planes, int cells, Player toMove) {
-  if (toMove == Player::Red) std::fill(planes + 2 * cells, planes + 3 * cells, 1.0f);
+  std::fill(planes + 2 * cells, planes + 3 * cells, toMove == Player::Red ? 1.0f : 0.0f);
 }
 
 // Writes one position (cells: 0 empty, 1 Blue, 2 Red) as kInputPlanes*cells floats.
 inline void encodePlanes(int cells, const uint8_t* board, Player toMove, float* planes) {
-  std::fill(planes, planes + kInputPlanes * cells, 0.0f);
+  clearStonePlanes(planes, cells);
   float* blue = stonePlane(planes, cells, Player::Blue);
   float* red = stonePlane(planes, cells, Player::Red);
   for (int i = 0; i < cells; ++i) {

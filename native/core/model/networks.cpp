@@ -1,6 +1,7 @@
 #include "model/networks.h"
 
 #include "model/norm.h"
+#include "model/pool.h"
 #include "export/graph_builder.h"
 #include <map>
 
@@ -59,7 +60,7 @@ struct ValueHeadImpl : nn::Module {
         dropout(register_module("dropout", nn::Dropout(dropout))),
         fc2(register_module("fc2", nn::Linear(hidden, 1))) {}
   torch::Tensor forward(torch::Tensor x) {
-    auto v = norm(bn, conv1(x)).relu_().mean({2, 3});
+    auto v = globalAveragePool(norm(bn, conv1(x)).relu_());
     return torch::tanh(fc2(dropout(torch::relu(fc1(v))))).squeeze(1);
   }
   std::string describe(interop::GraphBuilder& g, const std::string& x) {
@@ -97,7 +98,7 @@ struct SnowflakeImpl : NetworkImpl {
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x) override {
     x = norm(stemBn, stem(x)).relu_();
     x = blocks->forward(x);
-    auto policy = policyFc(policyDropout(x.mean({2, 3})));
+    auto policy = policyFc(policyDropout(globalAveragePool(x)));
     return {policy, valueHead(x)};
   }
   void describe(interop::GraphBuilder& g) override {

@@ -6,13 +6,13 @@
 #include <malloc.h>
 #endif
 
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
+
+#include "runtime/precision.h"
 
 #ifdef HEXTORCH_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
@@ -50,17 +50,7 @@ void setThreads(int threads) {
   }
 }
 
-bool cpuHasNativeBf16() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("flags", 0) != 0) continue;
-    std::istringstream words(line);
-    for (std::string w; words >> w;)
-      if (w == "avx512_bf16" || w == "amx_bf16") return true;
-    return false;
-  }
-  return false;
-}
+bool cpuHasNativeBf16() { return !cpuBf16Flags().empty(); }
 
 void keepFreedMemory() {
 #if defined(__GLIBC__)

@@ -12,7 +12,9 @@
 #include "export/weights.h"
 #include "model/networks.h"
 #include "runtime/info.h"
+#include "runtime/precision.h"
 #include "train/fused_optim.h"
+#include "train/loss.h"
 #include "train/torch_compat.h"
 #include "util/crc32c.h"
 #include "util/error.h"
@@ -75,6 +77,7 @@ struct Trainer::Impl {
   torch::Device device{torch::kCPU};
   bool cuda = false;
   bool bf16 = false;
+  runtime::PrecisionChoice precision;  // bf16 and the reason for it
   bool channelsLast = false;
   std::shared_ptr<model::NetworkImpl> net;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
@@ -194,11 +197,10 @@ struct Trainer::Impl {
     return o;
   }
 
-  // The training loss: weighted means of the policy cross-entropy (over positions with a
-  // target) and of the value's squared error (over all positions).
+  // The training loss with this run's weights (train/loss.h states it).
   torch::Tensor combinedLoss(const torch::Tensor& policySum, const torch::Tensor& policyCount,
                              const torch::Tensor& valueSum, double samples) const {
-    return options.policyWeight * (policySum / policyCount.clamp_min(1)) + options.valueWeight * (valueSum / samples);
+    return train::combinedLoss(options.policyWeight, options.valueWeight, policySum, policyCount, valueSum, samples);
   }
 
   void accumulate(torch::Tensor& sums, const Output& o) {
@@ -374,14 +376,8 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
   guarded("cannot create the trainer", [&] {
     m.device = parseDevice(options.device);
     m.cuda = m.device.is_cuda();
-    if (options.precision == "auto")
-      m.bf16 = m.cuda;
-    else if (options.precision == "bf16")
-      m.bf16 = true;
-    else if (options.precision == "fp32")
-      m.bf16 = false;
-    else
-      throw Error(ErrorCode::InvalidArgument, "precision '" + options.precision + "' is not one of auto, fp32, bf16");
+    m.precision = runtime::choosePrecision(options.precision, m.cuda, m.cuda ? m.device.index() : 0);
+    m.bf16 = m.precision.bf16;
     int threads =
         options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     runtime::setThreads(threads);
@@ -556,6 +552,33 @@ std::string optionsSignature(const TrainerOptions& o) {
   return o.preset + "/" + std::to_string(o.boardSize) + "/" + std::to_string(o.blocks) + "/" +
          std::to_string(o.channels) + "/" + o.optimizer;
 }
+
+// The storages of the CPU tensors a checkpoint holds (weights, buffers, optimiser
+// state): they stay put while it is written, so they are hashed without a copy.
+std::vector<StableRange> checkpointTensorStorages(model::NetworkImpl& net, torch::optim::Optimizer& optimizer) {
+  std::vector<StableRange> out;
+  auto add = [&out](const torch::Tensor& t) {
+    if (t.defined() && t.device().is_cpu() && t.has_storage() && t.storage().nbytes() > 0)
+      out.push_back({t.storage().data(), t.storage().nbytes()});
+  };
+  for (const auto& t : net.parameters()) add(t);
+  for (const auto& t : net.buffers()) add(t);
+  for (const auto& entry : optimizer.state()) {
+    const auto* state = entry.second.get();
+    if (const auto* s = dynamic_cast<const torch::optim::AdamParamState*>(state)) {
+      add(s->exp_avg());
+      add(s->exp_avg_sq());
+      add(s->max_exp_avg_sq());
+    } else if (const auto* s = dynamic_cast<const torch::optim::AdamWParamState*>(state)) {
+      add(s->exp_avg());
+      add(s->exp_avg_sq());
+      add(s->max_exp_avg_sq());
+    } else if (const auto* s = dynamic_cast<const torch::optim::SGDParamState*>(state)) {
+      add(s->momentum_buffer());
+    }
+  }
+  return out;
+}
 }  // namespace
 
 FileDigest Trainer::save(const std::string& path, const std::string& extra) {
@@ -572,7 +595,7 @@ FileDigest Trainer::save(const std::string& path, const std::string& extra) {
     archive.write("signature", c10::IValue(optionsSignature(m.options)));
     archive.write("extra", c10::IValue(extra));
   });
-  return writeArchiveFile(archive, path);
+  return writeArchiveFile(archive, path, checkpointTensorStorages(*m.net, *m.optimizer));
 }
 
 std::string Trainer::load(const std::string& path, const FileDigest* expected) {
@@ -649,6 +672,7 @@ const TrainerOptions& Trainer::options() const { return impl_->options; }
 
 std::string Trainer::deviceName() const { return impl_->device.str(); }
 std::string Trainer::precision() const { return impl_->bf16 ? "bf16" : "fp32"; }
+std::string Trainer::precisionReason() const { return impl_->precision.reason; }
 std::string Trainer::memoryFormat() const { return impl_->channelsLast ? "channels-last" : "contiguous"; }
 
 int64_t Trainer::parameterCount() const {

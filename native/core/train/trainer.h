@@ -37,7 +37,7 @@ struct TrainerOptions {
   double dropout = 0.1;
 
   std::string device = "auto";     // auto | cpu | cuda | cuda:N
-  std::string precision = "auto";  // auto | fp32 | bf16
+  std::string precision = "auto";  // auto | fp32 | bf16 (runtime/precision.h: what auto picks)
   int threads = 0;                 // CPU intra-op threads; 0: the cores available
   // Activation and convolution weight layout: auto | channels-last | contiguous (NCHW).
   std::string memoryFormat = "auto";
@@ -120,6 +120,8 @@ class Trainer {
   const TrainerOptions& options() const;
   std::string deviceName() const;
   std::string precision() const;
+  // Why: the option asked for, or what `auto` found and the rule it applied.
+  std::string precisionReason() const;
   // The layout in use: "channels-last" or "contiguous".
   std::string memoryFormat() const;
   int64_t parameterCount() const;

@@ -14,6 +14,9 @@ export async function infoCommand(argv: string[]): Promise<number> {
   console.log(`LibTorch ${i.torchVersion} (${i.buildType} build)`);
   console.log(`CUDA: ${i.cuda.available ? `${i.cuda.deviceCount} device(s): ${i.cuda.devices.join(', ') || 'unnamed'}` : 'not available'}`);
   console.log(`cuDNN: ${i.cuda.cudnnVersion ?? 'none'}`);
+  const p = i.autoPrecision;
+  console.log(`precision: auto picks ${p.cpu.precision} on the CPU (${p.cpu.reason})`);
+  if (p.cuda) console.log(`precision: auto picks ${p.cuda.precision} on CUDA (${p.cuda.reason})`);
   console.log(`threads: LibTorch starts with ${i.threads}; a Trainer uses ${i.trainingThreads} (the cores available) unless given --threads`);
   return 0;
 }

@@ -18,7 +18,8 @@ export const TRAIN_USAGE = `Usage: hextorch train --data DIR --run DIR [options]
   --model PRESET            tiny | resnet | snowflake (default tiny)
   --blocks N --channels C   resnet/tiny tower size
   --device D                auto | cpu | cuda | cuda:N (default auto)
-  --precision P             auto | fp32 | bf16
+  --precision P             auto | fp32 | bf16 (default auto: bf16 where the CPU or GPU
+                            has native bf16, see hextorch info; a resumed run keeps its own)
   --threads N               CPU threads (default: the cores available)
   --workers N               data reader threads (default 1: one keeps up with training)
   --optimizer O             adam | adamw | sgd (default adam)
@@ -33,7 +34,7 @@ export const TRAIN_USAGE = `Usage: hextorch train --data DIR --run DIR [options]
   --patience N              early stopping after N mini-epochs without improvement
   --resume auto|never       continue from the newest valid checkpoint (default auto)
   --fresh                   start over; earlier checkpoints are moved aside
-  --force                   resume even if batch size, dataset or seed changed
+  --force                   resume even if batch size, dataset, seed or precision changed
   --json                    print the final summary as JSON
 
 Data-parallel (c10d: Gloo on CPU); --batch-size is the global batch, split over the ranks:
