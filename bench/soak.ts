@@ -1,11 +1,20 @@
 /**
  * Soak: many mini-epochs of `tiny` (one batch each, a checkpoint after each) in one
  * process, as a run of days does them. Reports resident memory and open descriptors
- * after warm-up against the end, leftover temporaries and what retention kept.
+ * after warm-up against the end, the orchestration time per mini-epoch early and late,
+ * leftover temporaries and what retention kept.
+ *
+ * The run is made in a child process started with the V8 flags of the `hextorch`
+ * command (its shebang line: a young generation of fixed size), and once more with
+ * node's default V8 sizing as the reference. Warm-up is the first tenth of the run.
+ * Resident memory is shown split into V8's heap, the rest of the anonymous memory
+ * (LibTorch, glibc's arenas, buffers) and mapped files.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { DataLoader, generateGames, MiniEpochOrchestrator, Trainer } from '../src/index';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { generateGames } from '../src/index';
+import type { SoakResult, SoakSample } from './soak-child';
 
 interface Row {
   name: string;
@@ -14,73 +23,83 @@ interface Row {
   note?: string;
 }
 
-function rssMiB(): number {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+/** The node flags of the `hextorch` command: what its shebang line passes after `node`. */
+export function cliNodeFlags(): string[] {
+  const main = resolve(__dirname, '..', 'src', 'cli', 'main.js');
+  const shebang = readFileSync(main, 'utf8').split('\n', 1)[0]!;
+  const match = /^#!\/usr\/bin\/env\s+(?:-S\s+)?node((?:\s+--\S+)*)\s*$/.exec(shebang);
+  if (!match) throw new Error(`${main}: unexpected shebang line ${shebang}`);
+  return match[1]!.trim().split(/\s+/).filter(Boolean);
 }
 
-function openFds(): number {
-  return readdirSync('/proc/self/fd').length;
+async function runChild(flags: string[], options: { data: string; runDir: string; total: number; keepLast: number }): Promise<SoakResult> {
+  rmSync(options.runDir, { recursive: true, force: true });
+  const child = spawn(process.execPath, [...flags, join(__dirname, 'soak-child.js'), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    out += chunk;
+    let newline;
+    while ((newline = out.indexOf('\n')) >= 0 && !out.startsWith('RESULT ')) {
+      console.log(out.slice(0, newline));
+      out = out.slice(newline + 1);
+    }
+  });
+  const code = await new Promise<number | null>((done) => child.on('close', done));
+  rmSync(options.runDir, { recursive: true, force: true });
+  if (code !== 0 || !out.startsWith('RESULT ')) throw new Error(`soak child exited with ${code}`);
+  return JSON.parse(out.slice('RESULT '.length)) as SoakResult;
 }
+
+/** Warm-up: the first tenth of the run (the index of its last sample). */
+function warmupIndex(samples: SoakSample[]): number {
+  return Math.round(samples.length / 10) - 1;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+}
+
+const pct = (from: number, to: number) => (100 * (to - from)) / from;
+const mib = (x: number) => x.toFixed(1);
 
 export async function benchSoak(work: string, quick: boolean): Promise<Row[]> {
   const total = quick ? 300 : 2000;
-  const warmup = Math.round(total / 10);
   const keepLast = 3;
   const data = join(work, 'synthetic-9-1500');
   if (!existsSync(join(data, 'dataset.json'))) await generateGames({ games: 1500, boardSize: 9, seed: 7, out: data });
-  const trainLoader = new DataLoader({ dir: data }, { batchSize: 64, workers: 1 });
-  const valLoader = new DataLoader({ dir: data, split: 'validation' }, { batchSize: 64, workers: 1, maxBatches: 1 });
-  const trainer = await Trainer.create({ model: 'tiny', boardSize: 9, device: 'cpu', threads: 2 });
-  const runDir = join(work, 'soak-run');
-  rmSync(runDir, { recursive: true, force: true });
-  const checkpointDir = join(runDir, 'checkpoints');
-  const controller = new AbortController();
-  const orchestrator = new MiniEpochOrchestrator({
-    trainer, trainLoader, valLoader, miniEpochBatches: 1, epochs: 1000, checkpointDir, metricsPath: join(runDir, 'metrics.jsonl'),
-    keepLast, keepBest: true, signal: controller.signal, logger: { level: 'warn' },
-  });
-  let done = 0;
-  let atWarmup = { rss: 0, fds: 0 };
-  let peakRss = 0;
-  const fdCounts = new Set<number>();
-  const started = performance.now();
-  orchestrator.on('miniEpochEnd', () => {
-    done++;
-    if (done >= warmup) {
-      const rss = rssMiB();
-      peakRss = Math.max(peakRss, rss);
-      fdCounts.add(openFds());
-      if (done === warmup) atWarmup = { rss, fds: openFds() };
-      if (done % 250 === 0) console.log(`  soak: ${done} mini-epochs, RSS ${rss.toFixed(1)} MiB, ${openFds()} fds, ${((performance.now() - started) / 1000).toFixed(0)} s`);
-    }
-    if (done >= total) controller.abort();
-  });
-  const summary = await orchestrator.run();
-  const seconds = (performance.now() - started) / 1000;
-  const end = { rss: rssMiB(), fds: openFds() };
-  const entries = readdirSync(checkpointDir);
-  const temporaries = entries.filter((e) => e.startsWith('.tmp-') || e.endsWith('.tmp'));
-  const kept = entries.filter((e) => e.startsWith('ckpt-')).sort();
-  const history = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n');
-  const lastK = history.slice(-keepLast).map((l) => (JSON.parse(l) as { checkpoint: string }).checkpoint);
-  const best = summary.best?.checkpoint;
-  const expected = [...new Set([...lastK, ...(best ? [best] : [])])].sort();
-  const stateBytes = readFileSync(join(checkpointDir, kept[kept.length - 1]!, 'state.json')).length;
-  trainer.dispose();
-  trainLoader.dispose();
-  valLoader.dispose();
-  rmSync(runDir, { recursive: true, force: true });
-  const growth = (100 * (end.rss - atWarmup.rss)) / atWarmup.rss;
+  const flags = cliNodeFlags();
+  console.log(`  soak with the hextorch command's V8 flags: ${flags.join(' ') || '(none)'}`);
+  const run = await runChild(flags, { data, runDir: join(work, 'soak-run'), total, keepLast });
+  console.log("  soak with node's default V8 sizing (reference)");
+  const reference = await runChild([], { data, runDir: join(work, 'soak-run-reference'), total, keepLast });
+
+  const s = run.samples;
+  const end = s[s.length - 1]!;
+  const w = warmupIndex(s);
+  const at = s[w]!;
+  const peak = Math.max(...s.slice(w).map((x) => x.rssMiB));
+  const window = Math.min(200, Math.round(s.length / 10));
+  const early = s.slice(10, 10 + window);
+  const late = s.slice(-window);
+  const fdCounts = [...new Set(s.slice(w).map((x) => x.fds))].sort((a, b) => a - b);
+  const r = reference.samples;
+  const rAt = r[warmupIndex(r)]!;
+  const rEnd = r[r.length - 1]!;
+  const split = (x: SoakSample) => `V8 heap ${mib(x.heapTotalMiB)}, other anonymous ${mib(x.anonMiB - x.heapTotalMiB)}, mapped files ${mib(x.rssMiB - x.anonMiB)} MiB`;
   return [
-    { name: 'mini-epochs (1 batch of 64, 9x9, validation 1 batch, checkpoint each)', value: done, unit: '', note: `${seconds.toFixed(0)} s, ${((1000 * seconds) / done).toFixed(0)} ms each` },
-    { name: `resident memory after warm-up (mini-epoch ${warmup})`, value: atWarmup.rss, unit: 'MiB' },
-    { name: 'resident memory at the end', value: end.rss, unit: 'MiB', note: `peak ${peakRss.toFixed(1)} MiB` },
-    { name: 'resident memory growth after warm-up', value: growth, unit: '%', note: 'goal < 5' },
-    { name: 'open file descriptors after warm-up / at the end', value: `${atWarmup.fds} / ${end.fds}`, unit: '', note: `${fdCounts.size} distinct count(s) seen after warm-up: ${[...fdCounts].sort((a, b) => a - b).join(', ')}` },
-    { name: 'temporaries left in the checkpoint directory', value: temporaries.length, unit: '' },
-    { name: 'checkpoints kept (last K = 3, plus the best)', value: kept.length, unit: '', note: JSON.stringify(kept) === JSON.stringify(expected) ? 'exactly the last 3 + best' : `MISMATCH: expected ${expected.join(', ')}` },
-    { name: 'history lines in metrics.jsonl', value: history.length, unit: '' },
-    { name: 'state.json of the last checkpoint', value: stateBytes, unit: 'bytes' },
+    { name: 'mini-epochs (1 batch of 64, 9x9, validation 1 batch, checkpoint each)', value: s.length, unit: '', note: `${run.seconds.toFixed(0)} s, ${((1000 * run.seconds) / s.length).toFixed(0)} ms each; node ${run.execArgv.join(' ') || '(no flags)'}` },
+    { name: `resident memory after warm-up (mini-epoch ${w + 1})`, value: at.rssMiB, unit: 'MiB', note: split(at) },
+    { name: 'resident memory at the end', value: end.rssMiB, unit: 'MiB', note: `${split(end)}; peak after warm-up ${mib(peak)} MiB; ${end.majorGcs} full GCs in the run` },
+    { name: 'resident memory growth after warm-up', value: pct(at.rssMiB, end.rssMiB), unit: '%', note: 'goal < 5' },
+    { name: "reference, node's default V8 sizing: growth after warm-up", value: pct(rAt.rssMiB, rEnd.rssMiB), unit: '%', note: `${mib(rAt.rssMiB)} → ${mib(rEnd.rssMiB)} MiB; V8 heap ${mib(rAt.heapTotalMiB)} → ${mib(rEnd.heapTotalMiB)} MiB` },
+    { name: `orchestration per mini-epoch, median of mini-epochs 11-${10 + window} / last ${window}`, value: `${median(early.map((x) => x.orchestrationMs)).toFixed(1)} / ${median(late.map((x) => x.orchestrationMs)).toFixed(1)}`, unit: 'ms', note: `outside training and validation steps; checkpoint ${median(early.map((x) => x.checkpointMs)).toFixed(1)} / ${median(late.map((x) => x.checkpointMs)).toFixed(1)} ms` },
+    { name: 'process CPU per mini-epoch, early / late (same windows)', value: `${median(early.map((x) => x.cpuMs)).toFixed(1)} / ${median(late.map((x) => x.cpuMs)).toFixed(1)}`, unit: 'ms', note: `wall ${median(early.map((x) => x.ms)).toFixed(1)} / ${median(late.map((x) => x.ms)).toFixed(1)} ms` },
+    { name: 'open file descriptors after warm-up / at the end', value: `${at.fds} / ${end.fds}`, unit: '', note: `${fdCounts.length} distinct count(s) seen after warm-up: ${fdCounts.join(', ')}` },
+    { name: 'temporaries left in the checkpoint directory', value: run.temporaries, unit: '' },
+    { name: `checkpoints kept (last K = ${keepLast}, plus the best)`, value: run.kept.length, unit: '', note: JSON.stringify(run.kept) === JSON.stringify(run.expectedKept) ? `exactly the last ${keepLast} + best` : `MISMATCH: expected ${run.expectedKept.join(', ')}` },
+    { name: 'history lines in metrics.jsonl', value: run.historyLines, unit: '' },
+    { name: 'state.json of the last checkpoint', value: run.stateBytes, unit: 'bytes' },
   ];
 }

@@ -78,6 +78,10 @@ else
   step "build addon" native npx cmake-js build --out build --target hextorch --parallel "$jobs" --log-level error
 fi
 
-step "compile TypeScript" npx tsc -p tsconfig.json
+# The demo and the library need dist/src only; the tests and benchmarks are compiled too
+# for --test and --bench.
+tsproject=tsconfig.json tswhat="src, test, bench"
+if [ "$mode" = demo ]; then tsproject=tsconfig.build.json tswhat=src; fi
+step "compile TypeScript ($tswhat)" npx tsc -p "$tsproject"
 chmod +x dist/src/cli/main.js
 printf 'setup: %-38s %6.1f s\n' "ready ($mode)" "$(( $(date +%s%N) - started ))e-9"

@@ -58,6 +58,22 @@ export function checkpointName(meta: Pick<CheckpointMeta, 'epoch' | 'miniEpoch' 
   return `ckpt-e${pad(meta.epoch, 4)}-m${pad(meta.miniEpoch, 4)}-b${pad(meta.globalBatch, 9)}${meta.interrupted ? '-interrupted' : ''}`;
 }
 
+/**
+ * The files of one checkpoint written at the same time (their writes and flushes
+ * overlap): waits for every one of them, then throws the first failure, so nothing is
+ * still writing into the directory when it is removed.
+ */
+export async function writeTogether(files: Record<string, Promise<FileDigest>>): Promise<Record<string, FileDigest>> {
+  const names = Object.keys(files);
+  const settled = await Promise.allSettled(Object.values(files));
+  const digests: Record<string, FileDigest> = {};
+  for (const [i, s] of settled.entries()) {
+    if (s.status === 'rejected') throw s.reason;
+    digests[names[i]!] = s.value;
+  }
+  return digests;
+}
+
 /** Streamed, so a large checkpoint is never held in memory whole. */
 async function sha256(path: string): Promise<string> {
   const hash = createHash('sha256');

@@ -195,6 +195,13 @@ export interface CheckpointWriteProfile {
   hashWaitSeconds: number;
   /** The final fsync. */
   syncSeconds: number;
+  /**
+   * CPU time of the writing thread (serialise, write) and of the hashing thread. On an
+   * idle machine the write takes about the larger of the two plus the fsync's tail; they
+   * stay comparable on a shared machine, where wall clock does not.
+   */
+  writerCpuSeconds: number;
+  hashCpuSeconds: number;
 }
 
 export interface NativeTrainer {

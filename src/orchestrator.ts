@@ -13,7 +13,7 @@ import { HextorchError } from './errors';
 import { faultPoint } from './fault';
 import { type Logger, type LoggerOptions, resolveLogger } from './logger';
 import { addSums, emptySums, type Metrics, type MetricSums, summarize } from './metrics';
-import { type Checkpoint, CheckpointStore, checkpointName, type FileDigest } from './checkpoint-store';
+import { type Checkpoint, CheckpointStore, checkpointName, type FileDigest, writeTogether } from './checkpoint-store';
 import { MetricsLog, type MetricsPosition } from './metrics-log';
 import { resumeMismatchError, resumeMismatches } from './resume-check';
 import { checkBoolean, checkInteger, checkNumber, checkOneOf, optional } from './options';
@@ -541,10 +541,11 @@ export class MiniEpochOrchestrator extends EventEmitter {
         interrupted,
         createdAt: new Date().toISOString(),
       },
-      async (dir) => ({
-        'model.pt': await trainer.saveCheckpoint(join(dir, 'model.pt'), { globalBatch: trainer.state.globalStep }),
-        'state.json': await writeFileDurable(join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`),
-      }),
+      (dir) =>
+        writeTogether({
+          'model.pt': trainer.saveCheckpoint(join(dir, 'model.pt'), { globalBatch: trainer.state.globalStep }),
+          'state.json': writeFileDurable(join(dir, 'state.json'), `${JSON.stringify(state, null, 2)}\n`),
+        }),
       () => faultPoint('checkpoint-write'),
     );
     if (group) await group.barrier('checkpoint written by rank 0');

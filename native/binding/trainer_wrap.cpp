@@ -9,6 +9,7 @@
 #include "errors.h"
 #include "promise_worker.h"
 #include "util/error.h"
+#include "util/memory.h"
 
 namespace hextorch::binding {
 namespace {
@@ -208,7 +209,14 @@ Napi::Value TrainerWrap::save(const Napi::CallbackInfo& info) {
   auto trainer = begin(env, "save");
   auto digest = std::make_shared<train::FileDigest>();
   return PromiseWorker::run(
-      env, onTrainerThread(trainer, [path, extra, digest](train::Trainer& t) { *digest = t.save(path, extra); }),
+      env,
+      onTrainerThread(trainer,
+                      [path, extra, digest](train::Trainer& t) {
+                        *digest = t.save(path, extra);
+                        // Checkpoints are written between mini-epochs: give back what the
+                        // steps and the serialisation freed, so resident memory stays flat.
+                        releaseFreeMemory();
+                      }),
       [digest](Napi::Env e) -> Napi::Value {
         Napi::Object out = Napi::Object::New(e);
         out.Set("bytes", static_cast<double>(digest->bytes));
@@ -221,6 +229,8 @@ Napi::Value TrainerWrap::save(const Napi::CallbackInfo& info) {
         profile.Set("hashSeconds", p.hashSeconds);
         profile.Set("hashWaitSeconds", p.hashWaitSeconds);
         profile.Set("syncSeconds", p.syncSeconds);
+        profile.Set("writerCpuSeconds", p.writerCpuSeconds);
+        profile.Set("hashCpuSeconds", p.hashCpuSeconds);
         out.Set("profile", profile);
         return out;
       },

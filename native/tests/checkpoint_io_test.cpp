@@ -99,7 +99,8 @@ TEST(HashPipeline, DestroyedBeforeFinishStopsWithoutHashingTheRest) {
 }
 
 // Large records in tensor storages (hashed later, no copy), large ones elsewhere (hashed
-// while written) and small ones (gathered): the digest is the file's, the file loads back.
+// while written) and small ones (gathered): the digest is the file's, the bytes are the
+// ones LibTorch writes itself, the file loads back.
 TEST(CheckpointIo, ArchiveWithLargeAndSmallRecordsHashesToTheFile) {
   testsupport::TempDir dir;
   torch::manual_seed(3);
@@ -119,6 +120,13 @@ TEST(CheckpointIo, ArchiveWithLargeAndSmallRecordsHashesToTheFile) {
   EXPECT_GT(d.profile.totalSeconds, 0);
   EXPECT_GT(d.profile.hashSeconds, 0);
   EXPECT_GE(d.profile.totalSeconds, d.profile.syncSeconds);
+  // The same bytes as LibTorch's own writer gives: the format is LibTorch's archive.
+  std::string plain;
+  archive.save_to([&plain](const void* data, size_t size) {
+    plain.append(static_cast<const char*>(data), size);
+    return size;
+  });
+  EXPECT_TRUE(plain == bytes) << "differs from LibTorch's own output";
 
   torch::serialize::InputArchive in, innerIn;
   train::readArchiveFile(in, path, torch::Device(torch::kCPU), &d);

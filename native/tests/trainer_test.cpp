@@ -209,3 +209,57 @@ TEST(Networks, ForwardFlopsFollowTheLayers) {
   EXPECT_GT(model::forwardFlopsPerSample(c), 200'000'000);
   EXPECT_LT(model::forwardFlopsPerSample(c), 260'000'000);
 }
+
+TEST(Networks, Bf16PlacementRunsTheSmallestBoardsConvolutionsNchw) {
+  model::ModelConfig c;
+  c.preset = "snowflake";
+  c.boardSize = 13;  // stages at 13, 7, 4 and 2: only the last block pair's 3x3 convolutions switch
+  torch::manual_seed(1);
+  auto net = model::makeNetwork(c);
+  EXPECT_TRUE(model::smallConvolutionsContiguous("auto", false, true));
+  EXPECT_FALSE(model::smallConvolutionsContiguous("auto", false, false));
+  EXPECT_FALSE(model::smallConvolutionsContiguous("channels-last", false, true));
+  EXPECT_FALSE(model::smallConvolutionsContiguous("auto", true, true));
+  model::placeParameters(*net, true, true);
+  auto params = net->named_parameters();
+  auto channelsLast = [&](const std::string& name) {
+    const auto& p = params[name];
+    return p.is_contiguous(at::MemoryFormat::ChannelsLast) && !p.is_contiguous();
+  };
+  EXPECT_TRUE(channelsLast("stem.weight"));
+  EXPECT_TRUE(channelsLast("blocks.5.conv2.weight"));  // 256 channels on 4x4
+  EXPECT_TRUE(params["blocks.6.projection.weight"].is_contiguous(at::MemoryFormat::ChannelsLast));  // 1x1 stays
+  for (const char* name :
+       {"blocks.6.conv1.weight", "blocks.6.conv2.weight", "blocks.7.conv1.weight", "blocks.7.conv2.weight"}) {
+    EXPECT_TRUE(params[name].is_contiguous()) << name;
+    EXPECT_FALSE(params[name].is_contiguous(at::MemoryFormat::ChannelsLast)) << name;
+  }
+  // The forward pass is the same function of the weights whatever the layouts.
+  torch::manual_seed(1);
+  auto reference = model::makeNetwork(c);
+  torch::manual_seed(2);
+  auto x = torch::rand({2, 3, 13, 13}).contiguous(at::MemoryFormat::ChannelsLast);
+  net->eval(), reference->eval();
+  torch::NoGradGuard noGrad;
+  EXPECT_TRUE(torch::allclose(net->forward(x).first, reference->forward(x.contiguous()).first, 1e-4, 1e-5));
+}
+
+TEST(Trainer, Bf16SnowflakeResumesBitIdentically) {
+  testsupport::TempDir dir;
+  auto options = tinyOptions();
+  options.preset = "snowflake";  // on 7x7 its last two stages run NCHW in bf16
+  options.precision = "bf16";
+  auto s1 = stream();
+  train::Trainer straight(options);
+  EXPECT_EQ(straight.precision(), "bf16");
+  for (int i = 0; i < 2; ++i) straight.trainStep(*s1->next());
+  auto s2 = stream();
+  train::Trainer first(options);
+  first.trainStep(*s2->next());
+  first.save(dir.file("c.pt"), "null");
+  train::Trainer second(options);
+  second.load(dir.file("c.pt"));
+  second.trainStep(*s2->next());
+  EXPECT_EQ(second.weightsDigest(), straight.weightsDigest());
+  EXPECT_NE(second.weightsDigest(), first.weightsDigest());
+}

@@ -1,4 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --min-semi-space-size=4 --max-semi-space-size=4
+// V8's young generation is fixed at 4 MiB per semi-space. A run's JavaScript allocates
+// little per step, and with node's default sizing the young generation grows in doublings
+// up to 16 MiB per semi-space over thousands of mini-epochs: the heap kept growing for
+// hours without anything leaking (docs/benchmarks.md, Soak). bench/soak.ts reads these
+// flags from this line.
 /** The hextorch command line. Exit codes: 0 ok, 1 failure, 2 bad usage or options (or a run directory in use), 130/143 interrupted. */
 import { HextorchError } from '../errors';
 import { UsageError } from './args';

@@ -1,9 +1,10 @@
 /** The hextorch binary as a user runs it: output, exit codes, files. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { runCli, sharedDataDir, tempDir } from '../helpers';
+import { cliPath, repoRoot, runCli, sharedDataDir, tempDir } from '../helpers';
 
 const root = tempDir();
 
@@ -18,6 +19,20 @@ describe('hextorch CLI', () => {
     assert.equal(typeof info.torchVersion, 'string');
     assert.equal(typeof info.cuda.available, 'boolean');
     assert.ok(info.threads >= 1);
+  });
+
+  test('run as a program, the CLI starts node with a young generation of fixed size', () => {
+    // The shebang passes V8 the same minimum and maximum semi-space (docs/benchmarks.md, Soak).
+    const shebang = readFileSync(cliPath, 'utf8').split('\n', 1)[0]!;
+    const min = /--min-semi-space-size=(\d+)/.exec(shebang)?.[1];
+    const max = /--max-semi-space-size=(\d+)/.exec(shebang)?.[1];
+    assert.match(shebang, /^#!\/usr\/bin\/env -S node /);
+    assert.ok(min !== undefined && min === max, shebang);
+    // Executed directly (as the installed `hextorch` and `npm run demo` run it), node accepts the flags.
+    const direct = spawnSync(cliPath, ['info', '--json'], { encoding: 'utf8' });
+    assert.equal(direct.status, 0, direct.stderr);
+    assert.equal(typeof JSON.parse(direct.stdout).torchVersion, 'string');
+    assert.match(JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).scripts.demo, /&& dist\/src\/cli\/main\.js demo$/);
   });
 
   test('unknown commands and flags exit 2 with usage', () => {

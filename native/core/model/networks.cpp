@@ -17,8 +17,10 @@ nn::Conv2d conv(int in, int out, int kernel, int stride = 1) {
 
 // conv3x3-BN-ReLU-conv3x3-BN plus the skip (projected when the shape changes), ReLU.
 struct BasicBlockImpl : nn::Module {
-  BasicBlockImpl(int in, int out, int stride)
-      : conv1(register_module("conv1", conv(in, out, 3, stride))),
+  // `outputSize`: the board side the block's output has (its convolutions' output).
+  BasicBlockImpl(int in, int out, int stride, int outputSize)
+      : outputSize(outputSize),
+        conv1(register_module("conv1", conv(in, out, 3, stride))),
         bn1(register_module("bn1", nn::BatchNorm2d(out))),
         conv2(register_module("conv2", conv(out, out, 3))),
         bn2(register_module("bn2", nn::BatchNorm2d(out))) {
@@ -30,10 +32,16 @@ struct BasicBlockImpl : nn::Module {
   // In place where autograd allows it (batch norm's backward needs its input, not its
   // output): two activation-sized allocations and passes fewer per block.
   torch::Tensor forward(torch::Tensor x) {
-    auto y = norm(bn1, conv1(x)).relu_();
-    y = norm(bn2, conv2(y));
+    auto y = norm(bn1, convolve(conv1, x)).relu_();
+    y = norm(bn2, convolve(conv2, y));
     y.add_(projection ? norm(projectionBn, projection(x)) : x);
     return torch::relu_(y);
+  }
+  // NCHW around the 3x3 convolutions when placeParameters chose it for this block; the
+  // block's output stays in the network's layout.
+  torch::Tensor convolve(nn::Conv2d& c, const torch::Tensor& x) {
+    if (!contiguousConvolutions) return c(x);
+    return c(x.contiguous()).contiguous(at::MemoryFormat::ChannelsLast);
   }
   std::string describe(interop::GraphBuilder& g, const std::string& x) {
     auto y = g.relu(g.batchNorm(*bn1, g.conv(*conv1, x)));
@@ -41,6 +49,8 @@ struct BasicBlockImpl : nn::Module {
     auto skip = projection ? g.batchNorm(*projectionBn, g.conv(*projection, x)) : x;
     return g.relu(g.add(y, skip));
   }
+  int outputSize;
+  bool contiguousConvolutions = false;
   nn::Conv2d conv1;
   nn::BatchNorm2d bn1;
   nn::Conv2d conv2;
@@ -83,10 +93,11 @@ struct SnowflakeImpl : NetworkImpl {
     stemBn = register_module("stem_bn", nn::BatchNorm2d(64));
     const int channels[4] = {64, 128, 256, 512};
     const int strides[4] = {1, 2, 2, 2};
-    int in = 64;
+    int in = 64, n = c.boardSize;
     for (int s = 0; s < 4; ++s) {
+      n = (n - 1) / strides[s] + 1;  // 3x3, padding 1
       for (int b = 0; b < 2; ++b) {
-        blocks->push_back(BasicBlock(in, channels[s], b == 0 ? strides[s] : 1));
+        blocks->push_back(BasicBlock(in, channels[s], b == 0 ? strides[s] : 1, n));
         in = channels[s];
       }
     }
@@ -123,7 +134,7 @@ struct ResidualTowerImpl : NetworkImpl {
   ResidualTowerImpl(const ModelConfig& c, int blockCount, int width) {
     stem = register_module("stem", conv(3, width, 3));
     stemBn = register_module("stem_bn", nn::BatchNorm2d(width));
-    for (int b = 0; b < blockCount; ++b) blocks->push_back(BasicBlock(width, width, 1));
+    for (int b = 0; b < blockCount; ++b) blocks->push_back(BasicBlock(width, width, 1, c.boardSize));
     register_module("blocks", blocks);
     policyConv = register_module("policy_conv", conv(width, 32, 1));
     policyBn = register_module("policy_bn", nn::BatchNorm2d(32));
@@ -226,6 +237,30 @@ bool useChannelsLast(const ModelConfig& config, const std::string& option, bool 
   // 1.07x, snowflake 1.04x and 1.02x over NCHW.
   (void)config, (void)cuda, (void)bf16;
   return true;
+}
+
+bool smallConvolutionsContiguous(const std::string& option, bool cuda, bool bf16) {
+  // oneDNN's bf16 kernels for NCHW (blocked layouts, reordered around each call) beat its
+  // channels-last ones on the smallest boards: measured on AMD EPYC with AVX-512 BF16
+  // (LibTorch 1.13, process CPU time, 1 thread, batch 256), forward plus backward of a
+  // 3x3 convolution 512->512 on 2x2 took 80 ms against 88, 256->512 stride 2 onto 2x2 60
+  // against 63, a snowflake bf16 step 2.7-3.5 % less; on 4x4 and larger boards NCHW was
+  // slower (256->256 on 4x4: 64 against 57 ms), and fp32 is left as it is.
+  return option == "auto" && !cuda && bf16;
+}
+
+void placeParameters(NetworkImpl& net, bool channelsLast, bool smallContiguous) {
+  if (!channelsLast) return;
+  torch::NoGradGuard noGrad;
+  for (auto& p : net.parameters())
+    if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+  if (!smallContiguous) return;
+  for (auto& m : net.modules(/*include_self=*/false)) {
+    auto* block = m->as<BasicBlockImpl>();
+    if (!block || block->outputSize > 2) continue;
+    block->contiguousConvolutions = true;
+    for (auto* c : {&block->conv1, &block->conv2}) (*c)->weight.set_data((*c)->weight.data().contiguous());
+  }
 }
 
 }  // namespace hextorch::model

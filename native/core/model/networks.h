@@ -41,4 +41,13 @@ int64_t forwardFlopsPerSample(const ModelConfig& config);
 // (auto | channels-last | contiguous) and, for auto, the rule in networks.cpp.
 bool useChannelsLast(const ModelConfig& config, const std::string& option, bool cuda, bool bf16);
 
+// Whether, on a channels-last network, the 3x3 convolutions with an output of at most 2x2
+// run NCHW instead (bf16 on CPU with the auto option; the measurements in networks.cpp).
+bool smallConvolutionsContiguous(const std::string& option, bool cuda, bool bf16);
+
+// Puts the 4-D parameters in the layout their convolutions run in: channels-last when
+// `channelsLast`, except, with `smallContiguous`, the weights of the 3x3 convolutions that
+// run NCHW (which placeParameters also switches to NCHW). Called once, before training.
+void placeParameters(NetworkImpl& net, bool channelsLast, bool smallContiguous);
+
 }  // namespace hextorch::model

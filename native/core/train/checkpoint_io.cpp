@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -26,6 +27,11 @@ std::string reason(int err) { return err == ENOSPC ? "the disk is full (ENOSPC)"
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double threadCpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
 
 // The archive writer's sink. It never throws and always reports the whole chunk as
 // written: LibTorch's zip writer throws from its callbacks (and then again from its
@@ -152,6 +158,7 @@ class HashingSink {
 FileDigest writeArchiveFile(torch::serialize::OutputArchive& archive, const std::string& path,
                             const std::vector<StableRange>& stable) {
   auto started = Clock::now();
+  double cpuStarted = threadCpuSeconds();
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throwIo("create", path, errno);
   auto fail = [&](const std::string& operation, int err) {
@@ -187,6 +194,7 @@ FileDigest writeArchiveFile(torch::serialize::OutputArchive& archive, const std:
   digest.sha256 = hash.finish();
   profile.hashWaitSeconds = since(waiting);
   profile.hashSeconds = hash.busySeconds();
+  profile.hashCpuSeconds = hash.busyCpuSeconds();
   if (::close(fd) != 0) {
     int err = errno;
     ::unlink(path.c_str());
@@ -194,6 +202,7 @@ FileDigest writeArchiveFile(torch::serialize::OutputArchive& archive, const std:
   }
   digest.bytes = sink.bytes();
   profile.totalSeconds = since(started);
+  profile.writerCpuSeconds = threadCpuSeconds() - cpuStarted;
   return digest;
 }
 

@@ -27,6 +27,11 @@ struct WriteProfile {
   double hashSeconds = 0;       // SHA-256 (its own thread)
   double hashWaitSeconds = 0;   // waiting for the SHA-256 once the fsync returned (hidden by neither)
   double syncSeconds = 0;       // the final fsync
+  // CPU time of the two threads: the writer (serialise, write) and the SHA-256. On an
+  // idle machine the write takes about the larger of the two plus the fsync's tail;
+  // these stay comparable on a machine shared with other work, wall clock does not.
+  double writerCpuSeconds = 0;
+  double hashCpuSeconds = 0;
 };
 
 struct FileDigest {

@@ -391,9 +391,8 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
     if (!options.initFrom.empty()) interop::loadWeights(*m.net, options.initFrom);
     m.net->to(m.device);
     m.channelsLast = model::useChannelsLast(modelConfig(options), options.memoryFormat, m.cuda, m.bf16);
-    if (m.channelsLast)
-      for (auto& p : m.net->parameters())
-        if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+    model::placeParameters(*m.net, m.channelsLast,
+                           model::smallConvolutionsContiguous(options.memoryFormat, m.cuda, m.bf16));
     m.parameters = m.net->parameters();
     m.makeOptimizer();
     if (options.communicator) {

@@ -1,5 +1,7 @@
 #include "util/hash_pipeline.h"
 
+#include <time.h>
+
 #include <chrono>
 #include <system_error>
 
@@ -23,12 +25,23 @@ HashPipeline::~HashPipeline() {
   if (thread_.joinable()) thread_.join();
 }
 
+namespace {
+double threadCpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+}  // namespace
+
 void HashPipeline::hash(const void* data, size_t size) {
   auto start = std::chrono::steady_clock::now();
+  double cpuStart = threadCpuSeconds();
   sha_.update(data, size);
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  double cpu = threadCpuSeconds() - cpuStart;
   std::lock_guard<std::mutex> lock(mutex_);
   busy_ += took.count();
+  busyCpu_ += cpu;
 }
 
 uint64_t HashPipeline::push(const void* data, size_t size, std::vector<char>&& owned) {
@@ -88,6 +101,11 @@ std::string HashPipeline::finish() {
 double HashPipeline::busySeconds() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return busy_;
+}
+
+double HashPipeline::busyCpuSeconds() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return busyCpu_;
 }
 
 }  // namespace hextorch

@@ -38,8 +38,10 @@ class HashPipeline {
 
   // Waits until everything handed over is hashed; returns the lower-case hex digest.
   std::string finish();
-  // Seconds the hashing itself took (on its thread, or inline).
+  // Seconds the hashing itself took (on its thread, or inline): wall clock, and the CPU
+  // time of the thread doing it.
   double busySeconds() const;
+  double busyCpuSeconds() const;
 
  private:
   struct Segment {
@@ -58,7 +60,7 @@ class HashPipeline {
   std::deque<Segment> queue_;
   uint64_t pushed_ = 0, done_ = 0;
   bool closing_ = false;
-  double busy_ = 0;
+  double busy_ = 0, busyCpu_ = 0;
   std::thread thread_;
 };
 
