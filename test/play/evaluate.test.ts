@@ -26,7 +26,8 @@ test('evaluate on a record file equals a hand computation from predict()', async
   writeFileSync(file, `# two games\n${GAMES.map((g) => `#7,${g.moves.join('')} ${g.winner}`).join('\n')}\n`);
   const e = await evaluate({ checkpoint, records: file, batchSize: 5, plyBuckets: [0, 10], threads: 1 });
 
-  const trainer = await Trainer.create({ model: 'tiny', boardSize: 7, device: 'cpu', threads: 1 });
+  // evaluate() computes in fp32 (as play and export do); predict() in the trainer's precision.
+  const trainer = await Trainer.create({ model: 'tiny', boardSize: 7, device: 'cpu', threads: 1, precision: 'fp32' });
   await trainer.loadCheckpoint(checkpoint);
   let positions = 0, policyPositions = 0, top1 = 0, top5 = 0, ce = 0, mse = 0, correct = 0, late = 0;
   for (const game of GAMES) {
