@@ -5,6 +5,7 @@
  *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,play,distributed] [--quick]
  *   node dist/bench/run.js --only=scale    (seed scale, bench/scale.ts: named only)
  *   node dist/bench/run.js --only=soak     (2,000 mini-epochs with checkpoints, bench/soak.ts: named only)
+ *   soak: --soak-mini-epochs=N (default 2,000; --quick 300)
  *   learning: --learning-samples=N (default 102,400; --quick 25,600) --learning-seeds=K (default 3; --quick 2)
  */
 import { spawnSync } from 'node:child_process';
@@ -650,7 +651,14 @@ async function main(): Promise<void> {
     report(scale.section, scale.rows);
   }
   // Long (a few minutes): only when asked for by name.
-  if (only?.includes('soak')) report('soak: 2,000 mini-epochs of tiny, a checkpoint each (issue 9)', await benchSoak(work, quick));
+  if (only?.includes('soak')) {
+    // --soak-mini-epochs=N runs a longer (or shorter) soak, to see where memory settles.
+    const n = args.find((a) => a.startsWith('--soak-mini-epochs='))?.slice(19);
+    const miniEpochs = n === undefined ? undefined : Number(n);
+    if (miniEpochs !== undefined && !(Number.isInteger(miniEpochs) && miniEpochs >= 20)) throw new Error(`--soak-mini-epochs=${n}: expected an integer >= 20`);
+    const total = miniEpochs ?? (quick ? 300 : 2000);
+    report(`soak: ${total.toLocaleString('en-US')} mini-epochs of tiny, a checkpoint each (issue 9)`, await benchSoak(work, quick, miniEpochs));
+  }
   const out = join(repo, 'bench-results.json');
   writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), quick, torch: i.torchVersion, results }, null, 2)}\n`);
   console.log(`\nJSON: ${out}`);

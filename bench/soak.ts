@@ -64,8 +64,8 @@ function median(values: number[]): number {
 const pct = (from: number, to: number) => (100 * (to - from)) / from;
 const mib = (x: number) => x.toFixed(1);
 
-export async function benchSoak(work: string, quick: boolean): Promise<Row[]> {
-  const total = quick ? 300 : 2000;
+export async function benchSoak(work: string, quick: boolean, miniEpochs?: number): Promise<Row[]> {
+  const total = miniEpochs ?? (quick ? 300 : 2000);
   const keepLast = 3;
   const data = join(work, 'synthetic-9-1500');
   if (!existsSync(join(data, 'dataset.json'))) await generateGames({ games: 1500, boardSize: 9, seed: 7, out: data });
@@ -93,6 +93,7 @@ export async function benchSoak(work: string, quick: boolean): Promise<Row[]> {
     { name: `resident memory after warm-up (mini-epoch ${w + 1})`, value: at.rssMiB, unit: 'MiB', note: split(at) },
     { name: 'resident memory at the end', value: end.rssMiB, unit: 'MiB', note: `${split(end)}; peak after warm-up ${mib(peak)} MiB; ${end.majorGcs} full GCs in the run` },
     { name: 'resident memory growth after warm-up', value: pct(at.rssMiB, end.rssMiB), unit: '%', note: 'goal < 5' },
+    { name: 'resident memory growth over the second half of the run', value: pct(s[Math.floor(s.length / 2) - 1]!.rssMiB, end.rssMiB), unit: '%', note: `mini-epoch ${Math.floor(s.length / 2)} → ${s.length}: ${mib(s[Math.floor(s.length / 2) - 1]!.rssMiB)} → ${mib(end.rssMiB)} MiB (a leak keeps growing here; settling does not)` },
     { name: "reference, node's default V8 sizing: growth after warm-up", value: pct(rAt.rssMiB, rEnd.rssMiB), unit: '%', note: `${mib(rAt.rssMiB)} → ${mib(rEnd.rssMiB)} MiB; V8 heap ${mib(rAt.heapTotalMiB)} → ${mib(rEnd.heapTotalMiB)} MiB` },
     { name: `orchestration per mini-epoch, median of mini-epochs 11-${10 + window} / last ${window}`, value: `${median(early.map((x) => x.orchestrationMs)).toFixed(1)} / ${median(late.map((x) => x.orchestrationMs)).toFixed(1)}`, unit: 'ms', note: `outside training and validation steps; checkpoint ${median(early.map((x) => x.checkpointMs)).toFixed(1)} / ${median(late.map((x) => x.checkpointMs)).toFixed(1)} ms` },
     { name: 'process CPU per mini-epoch, early / late (same windows)', value: `${median(early.map((x) => x.cpuMs)).toFixed(1)} / ${median(late.map((x) => x.cpuMs)).toFixed(1)}`, unit: 'ms', note: `wall ${median(early.map((x) => x.ms)).toFixed(1)} / ${median(late.map((x) => x.ms)).toFixed(1)} ms` },
