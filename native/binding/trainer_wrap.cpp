@@ -9,7 +9,6 @@
 #include "errors.h"
 #include "promise_worker.h"
 #include "util/error.h"
-#include "util/memory.h"
 
 namespace hextorch::binding {
 namespace {
@@ -209,14 +208,7 @@ Napi::Value TrainerWrap::save(const Napi::CallbackInfo& info) {
   auto trainer = begin(env, "save");
   auto digest = std::make_shared<train::FileDigest>();
   return PromiseWorker::run(
-      env,
-      onTrainerThread(trainer,
-                      [path, extra, digest](train::Trainer& t) {
-                        *digest = t.save(path, extra);
-                        // Checkpoints are written between mini-epochs: give back what the
-                        // steps and the serialisation freed, so resident memory stays flat.
-                        releaseFreeMemory();
-                      }),
+      env, onTrainerThread(trainer, [path, extra, digest](train::Trainer& t) { *digest = t.save(path, extra); }),
       [digest](Napi::Env e) -> Napi::Value {
         Napi::Object out = Napi::Object::New(e);
         out.Set("bytes", static_cast<double>(digest->bytes));

@@ -20,8 +20,4 @@ Info collectInfo();
 // /proc/cpuinfo's flags; false where that cannot be read).
 bool cpuHasNativeBf16();
 void setThreads(int threads);
-// Keeps freed blocks in the process instead of returning them to the system after every
-// training step (see info.cpp). Idempotent.
-void keepFreedMemory();
-
 }  // namespace hextorch::runtime

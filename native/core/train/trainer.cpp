@@ -18,6 +18,7 @@
 #include "train/torch_compat.h"
 #include "util/crc32c.h"
 #include "util/error.h"
+#include "util/memory.h"
 #include "util/random.h"
 
 #ifdef HEXTORCH_WITH_CUDA
@@ -384,7 +385,7 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
     if (m.cuda)
       at::globalContext().setBenchmarkCuDNN(true);
     else
-      runtime::keepFreedMemory();
+      keepFreedMemory();
 
     torch::manual_seed(mixKeys(options.seed, 0x494E4954ULL));
     m.net = model::makeNetwork(modelConfig(options));
@@ -582,19 +583,26 @@ std::vector<StableRange> checkpointTensorStorages(model::NetworkImpl& net, torch
 
 FileDigest Trainer::save(const std::string& path, const std::string& extra) {
   Impl& m = *impl_;
-  torch::serialize::OutputArchive archive;
-  guarded("cannot serialise checkpoint " + path, [&] {
-    torch::serialize::OutputArchive modelArchive, optimizerArchive;
-    m.net->save(modelArchive);
-    m.optimizer->save(optimizerArchive);
-    archive.write("model", modelArchive);
-    archive.write("optimizer", optimizerArchive);
-    archive.write("step", torch::tensor(m.step, torch::kInt64));
-    archive.write("samples", torch::tensor(m.samples, torch::kInt64));
-    archive.write("signature", c10::IValue(optionsSignature(m.options)));
-    archive.write("extra", c10::IValue(extra));
-  });
-  return writeArchiveFile(archive, path, checkpointTensorStorages(*m.net, *m.optimizer));
+  FileDigest digest;
+  {
+    torch::serialize::OutputArchive archive;
+    guarded("cannot serialise checkpoint " + path, [&] {
+      torch::serialize::OutputArchive modelArchive, optimizerArchive;
+      m.net->save(modelArchive);
+      m.optimizer->save(optimizerArchive);
+      archive.write("model", modelArchive);
+      archive.write("optimizer", optimizerArchive);
+      archive.write("step", torch::tensor(m.step, torch::kInt64));
+      archive.write("samples", torch::tensor(m.samples, torch::kInt64));
+      archive.write("signature", c10::IValue(optionsSignature(m.options)));
+      archive.write("extra", c10::IValue(extra));
+    });
+    digest = writeArchiveFile(archive, path, checkpointTensorStorages(*m.net, *m.optimizer));
+  }
+  // Checkpoints are written between mini-epochs: give back what the steps and the
+  // serialisation freed (the archive included), so resident memory stays flat.
+  releaseFreeMemory();
+  return digest;
 }
 
 std::string Trainer::load(const std::string& path, const FileDigest* expected) {

@@ -1,7 +1,12 @@
-// Heap memory that the C allocator holds free, given back to the operating system.
+// How the C allocator's free memory is handled: kept between training steps, given back
+// to the operating system between mini-epochs.
 #pragma once
 
 namespace hextorch {
+
+/// Keeps freed blocks in the process instead of returning them to the system after every
+/// training step (glibc's mallopt; see memory.cpp). Process-wide, idempotent.
+void keepFreedMemory();
 
 /// Returns to the operating system the memory that glibc's malloc holds free in every
 /// thread's arena (malloc_trim). Freed blocks are otherwise kept, and fragmentation
