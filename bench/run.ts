@@ -25,6 +25,13 @@ const repo = resolve(__dirname, '..', '..');
 const work = join(repo, '.hextorch', 'bench');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+// --soak-mini-epochs=N runs a longer (or shorter) soak, to see where memory settles.
+const soakOption = args.find((a) => a.startsWith('--soak-mini-epochs='))?.slice(19);
+const soakMiniEpochs = soakOption === undefined ? undefined : Number(soakOption);
+if (soakMiniEpochs !== undefined && !(Number.isInteger(soakMiniEpochs) && soakMiniEpochs >= 20)) {
+  console.error(`bench: --soak-mini-epochs=${soakOption}: expected an integer >= 20`);
+  process.exit(2);
+}
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const shared = process.env.HEXTORCH_SHARED_DATA ?? resolve(repo, '..', 'shared', 'data');
 const neurohexFile = join(shared, 'neurohex', 'raw_games.dat');
@@ -652,12 +659,8 @@ async function main(): Promise<void> {
   }
   // Long (a few minutes): only when asked for by name.
   if (only?.includes('soak')) {
-    // --soak-mini-epochs=N runs a longer (or shorter) soak, to see where memory settles.
-    const n = args.find((a) => a.startsWith('--soak-mini-epochs='))?.slice(19);
-    const miniEpochs = n === undefined ? undefined : Number(n);
-    if (miniEpochs !== undefined && !(Number.isInteger(miniEpochs) && miniEpochs >= 20)) throw new Error(`--soak-mini-epochs=${n}: expected an integer >= 20`);
-    const total = miniEpochs ?? (quick ? 300 : 2000);
-    report(`soak: ${total.toLocaleString('en-US')} mini-epochs of tiny, a checkpoint each (issue 9)`, await benchSoak(work, quick, miniEpochs));
+    const total = soakMiniEpochs ?? (quick ? 300 : 2000);
+    report(`soak: ${total.toLocaleString('en-US')} mini-epochs of tiny, a checkpoint each (issue 9)`, await benchSoak(work, quick, soakMiniEpochs));
   }
   const out = join(repo, 'bench-results.json');
   writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), quick, torch: i.torchVersion, results }, null, 2)}\n`);
