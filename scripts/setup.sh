@@ -17,14 +17,28 @@ case "$mode" in
   *) echo "usage: setup.sh [--test | --bench | --lint]" >&2; exit 2 ;;
 esac
 
-started=$(date +%s%N)
+# cpu_ticks: CPU time (user + system, clock ticks) of the processes this script has run
+# and waited for, from /proc (0 where there is none).
+tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+cpu_ticks() {
+  local s
+  s=$(cat /proc/$$/stat 2>/dev/null) || { echo 0; return; }
+  s=${s##*) }
+  set -- $s
+  echo $(( ${14} + ${15} ))
+}
+started=$(date +%s%N) started_cpu=$(cpu_ticks)
+# report NAME T0 C0: prints NAME with the wall and CPU seconds since T0 (ns) and C0 (ticks).
+report() {
+  printf 'setup: %-38s %6.1f s  CPU %6.1f s\n' "$1" "$(( $(date +%s%N) - $2 ))e-9" "$(( ($(cpu_ticks) - $3) * 1000 / tck ))e-3"
+}
 # step NAME COMMAND...: runs COMMAND and prints NAME with the seconds it took.
 step() {
-  local name=$1 t0
+  local name=$1 t0 c0
   shift
-  t0=$(date +%s%N)
+  t0=$(date +%s%N) c0=$(cpu_ticks)
   "$@"
-  printf 'setup: %-38s %6.1f s\n' "$name" "$(( $(date +%s%N) - t0 ))e-9"
+  report "$name" "$t0" "$c0"
 }
 
 # System packages: LibTorch (CPU) with OpenBLAS (without it LibTorch runs on the
@@ -41,16 +55,18 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-install_packages() {
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: run as root, or install these Debian packages first: ${missing[*]}" >&2
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-if [ ${#missing[@]} -gt 0 ]; then step "install ${missing[*]}" install_packages; fi
+  echo "setup: installing ${missing[*]} and what they need"
+  apt_install=(apt-get install -y -qq --no-install-recommends)
+  step "apt: package lists" apt-get update -qq
+  step "apt: download" "${apt_install[@]}" --download-only "${missing[@]}"
+  step "apt: unpack and configure" "${apt_install[@]}" "${missing[@]}" >/dev/null
+fi
 
 # Node dependencies, when the lock file changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -84,4 +100,4 @@ tsproject=tsconfig.json tswhat="src, test, bench"
 if [ "$mode" = demo ]; then tsproject=tsconfig.build.json tswhat=src; fi
 step "compile TypeScript ($tswhat)" npx tsc -p "$tsproject"
 chmod +x dist/src/cli/main.js
-printf 'setup: %-38s %6.1f s\n' "ready ($mode)" "$(( $(date +%s%N) - started ))e-9"
+report "ready ($mode)" "$started" "$started_cpu"
