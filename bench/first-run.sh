@@ -92,18 +92,27 @@ git -C "$root/root/hextorch" checkout --quiet "$commit"
   echo "first-run: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$log"
 
+# Where this machine's network inspects TLS, node trusts an extra CA (NODE_EXTRA_CA_CERTS):
+# the chroot gets the same file, so that npm reaches the registry as it does here.
+extra_env=()
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+  cp "$NODE_EXTRA_CA_CERTS" "$root/usr/local/share/node-extra-ca.pem"
+  extra_env=(NODE_EXTRA_CA_CERTS=/usr/local/share/node-extra-ca.pem)
+fi
+
 # A private mount namespace: the bind mounts go away with it, whatever happens.
 # Inside: a clean environment (no ccache, no npm cache, no proxies from this shell).
 set +e
-unshare --mount --propagation private bash -s "$root" <<'EOF' 2>&1 | tee -a "$log"
+unshare --mount --propagation private bash -s "$root" "${extra_env[@]}" <<'EOF' 2>&1 | tee -a "$log"
 set -e
 root=$1
+shift
 mount --rbind /proc "$root/proc"
 mount --rbind /sys "$root/sys"
 mount --rbind /dev "$root/dev"
 touch "$root/etc/resolv.conf"
 mount --bind /etc/resolv.conf "$root/etc/resolv.conf"
-exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb "$@" \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   /bin/bash -c '
     cd /root/hextorch

@@ -22,7 +22,7 @@ esac
 tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 cpu_ticks() {
   local s
-  s=$(cat /proc/$$/stat 2>/dev/null) || { echo 0; return; }
+  s=$(cat /proc/$BASHPID/stat 2>/dev/null) || { echo 0; return; }
   s=${s##*) }
   set -- $s
   echo $(( ${14} + ${15} ))
@@ -32,6 +32,7 @@ started=$(date +%s%N) started_cpu=$(cpu_ticks)
 report() {
   printf 'setup: %-38s %6.1f s  CPU %6.1f s\n' "$1" "$(( $(date +%s%N) - $2 ))e-9" "$(( ($(cpu_ticks) - $3) * 1000 / tck ))e-3"
 }
+quiet() { "$@" >/dev/null; }
 # step NAME COMMAND...: runs COMMAND and prints NAME with the seconds it took.
 step() {
   local name=$1 t0 c0
@@ -51,6 +52,15 @@ case "$mode" in
   --bench) packages+=(libgtest-dev python3-torch) ;;
   --lint) packages=(clang-format) ;;
 esac
+# Node dependencies, when the lock file changed since the last install. They need no
+# Debian package: they install while apt works.
+npm_job=
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "install node modules" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error &
+  npm_job=$!
+  trap '[ -z "$npm_job" ] || kill "$npm_job" 2>/dev/null || true' EXIT
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -65,13 +75,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt_install=(apt-get install -y -qq --no-install-recommends)
   step "apt: package lists" apt-get update -qq
   step "apt: download" "${apt_install[@]}" --download-only "${missing[@]}"
-  step "apt: unpack and configure" "${apt_install[@]}" "${missing[@]}" >/dev/null
+  step "apt: unpack and configure" quiet "${apt_install[@]}" "${missing[@]}"
 fi
+if [ -n "$npm_job" ]; then wait "$npm_job"; npm_job=; fi
 
-# Node dependencies, when the lock file changed since the last install.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "install node modules" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-fi
 if [ "$mode" = --lint ]; then exit 0; fi
 
 # The native build (incremental). The demo needs the addon only: a fresh build is
