@@ -17,29 +17,30 @@ case "$mode" in
   *) echo "usage: setup.sh [--test | --bench | --lint]" >&2; exit 2 ;;
 esac
 
-# cpu_ticks: CPU time (user + system, clock ticks) of the processes this script has run
-# and waited for, from /proc (0 where there is none).
+# cpu_ticks PID: CPU time (user + system, clock ticks) of the processes that the shell PID
+# has run and waited for, from /proc (0 where there is none).
 tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 cpu_ticks() {
   local s
-  s=$(cat /proc/$BASHPID/stat 2>/dev/null) || { echo 0; return; }
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
   s=${s##*) }
   set -- $s
   echo $(( ${14} + ${15} ))
 }
-started=$(date +%s%N) started_cpu=$(cpu_ticks)
-# report NAME T0 C0: prints NAME with the wall and CPU seconds since T0 (ns) and C0 (ticks).
+started=$(date +%s%N) started_cpu=$(cpu_ticks $$)
+# report NAME PID T0 C0: prints NAME with the wall seconds since T0 (ns) and the CPU
+# seconds of the shell PID's children since C0 (ticks).
 report() {
-  printf 'setup: %-38s %6.1f s  CPU %6.1f s\n' "$1" "$(( $(date +%s%N) - $2 ))e-9" "$(( ($(cpu_ticks) - $3) * 1000 / tck ))e-3"
+  printf 'setup: %-38s %6.1f s  CPU %6.1f s\n' "$1" "$(( $(date +%s%N) - $3 ))e-9" "$(( ($(cpu_ticks "$2") - $4) * 1000 / tck ))e-3"
 }
 quiet() { "$@" >/dev/null; }
 # step NAME COMMAND...: runs COMMAND and prints NAME with the seconds it took.
 step() {
-  local name=$1 t0 c0
+  local name=$1 me=$BASHPID t0 c0
   shift
-  t0=$(date +%s%N) c0=$(cpu_ticks)
+  t0=$(date +%s%N) c0=$(cpu_ticks "$me")
   "$@"
-  report "$name" "$t0" "$c0"
+  report "$name" "$me" "$t0" "$c0"
 }
 
 # System packages: LibTorch (CPU) with OpenBLAS (without it LibTorch runs on the
@@ -107,4 +108,4 @@ tsproject=tsconfig.json tswhat="src, test, bench"
 if [ "$mode" = demo ]; then tsproject=tsconfig.build.json tswhat=src; fi
 step "compile TypeScript ($tswhat)" npx tsc -p "$tsproject"
 chmod +x dist/src/cli/main.js
-report "ready ($mode)" "$started" "$started_cpu"
+report "ready ($mode)" $$ "$started" "$started_cpu"
