@@ -71,7 +71,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: run as root, or install these Debian packages first: ${missing[*]}" >&2
     exit 1
   fi
-  export DEBIAN_FRONTEND=noninteractive
+  export DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes
   echo "setup: installing ${missing[*]} and what they need"
   apt_install=(apt-get install -y -qq --no-install-recommends)
   step "apt: package lists" apt-get update -qq
