@@ -9,7 +9,8 @@
  *     killed after each block)
  *   × 1 thread (no team: the reference, waiting does not apply) and 2 threads under
  *     libgomp's default, OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT 0 / 1,000 / 10,000 /
- *     100,000, and hextorch's rule (src/openmp-wait.ts)
+ *     100,000, and hextorch's rule (src/openmp-wait.ts); --quick: 1 thread, libgomp's
+ *     default, GOMP_SPINCOUNT=0 and hextorch's rule, one round
  *
  * Every configuration is a fresh process, and each round runs them all in turn, so
  * slow drifts of the machine's own load fall on all of them alike. Reported per row:
@@ -18,7 +19,7 @@
  * default at the same load.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { openMpWaitVariables, spinCount as hextorchSpinCount } from '../src/openmp-wait';
 
 export interface ContentionRow {
@@ -50,17 +51,20 @@ function range(values: number[], digits: number): string {
   return lo === hi ? lo : `${lo}–${hi}`;
 }
 
-/** The policies compared: libgomp's default is spelled out (GCC 12's value), since leaving both unset now means hextorch's rule. */
+/**
+ * The policies compared. libgomp's default is spelled out (GCC 12's value), since leaving
+ * both variables unset now means hextorch's rule. OMP_WAIT_POLICY=passive is GCC 12's
+ * GOMP_SPINCOUNT=0 (no spinning at all), so --quick runs only the latter.
+ */
 function policies(quick: boolean): Policy[] {
   const spins = quick ? [0] : [0, 1_000, 10_000, 100_000];
-  const list: Policy[] = [
+  return [
     { label: '1 thread (no waiting)', threads: 1, env: {} },
     { label: "2 threads, libgomp's default (GOMP_SPINCOUNT=300000)", threads: 2, env: { GOMP_SPINCOUNT: '300000' } },
-    { label: '2 threads, OMP_WAIT_POLICY=passive', threads: 2, env: { OMP_WAIT_POLICY: 'passive' } },
+    ...(quick ? [] : [{ label: '2 threads, OMP_WAIT_POLICY=passive', threads: 2, env: { OMP_WAIT_POLICY: 'passive' } }]),
     ...spins.filter((n) => n !== hextorchSpinCount).map((n) => ({ label: `2 threads, GOMP_SPINCOUNT=${n}`, threads: 2, env: { GOMP_SPINCOUNT: String(n) } })),
     { label: `2 threads, hextorch's rule (GOMP_SPINCOUNT=${hextorchSpinCount})`, threads: 2, env: openMpWaitVariables({}) },
   ];
-  return list;
 }
 
 /** `count` busy processes (shell loops), killed by the returned function. */
@@ -134,6 +138,7 @@ export async function benchContention(options: { nativeTrainLoop: string; dir: s
     }
     rows.push({ name: `${model}: batches per run`, value: batches, unit: 'of 256', note: `after ${warmup} warm-up step(s); ${rounds} round(s), fresh processes in turn` });
   }
+  rows.push({ name: 'CPU', value: cpus()[0]?.model ?? 'unknown', unit: '', note: `${cpus().length} CPUs` });
   rows.push({ name: 'load average (1 min) at the start of each block', value: `${Math.min(...loadAverages).toFixed(1)}–${Math.max(...loadAverages).toFixed(1)}`, unit: '', note: 'other work on the machine shows here; the busy processes added count toward it' });
   return { section: 'OpenMP waiting under CPU load: libgomp wait policies (bench/contention.ts)', rows };
 }
