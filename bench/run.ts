@@ -5,6 +5,7 @@
  *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,play,distributed] [--quick]
  *   node dist/bench/run.js --only=scale    (seed scale, bench/scale.ts: named only)
  *   node dist/bench/run.js --only=soak     (2,000 mini-epochs with checkpoints, bench/soak.ts: named only)
+ *   node dist/bench/run.js --only=contention  (the trainer step under CPU load per libgomp wait policy, bench/contention.ts: named only)
  *   soak: --soak-mini-epochs=N (default 2,000; --quick 300)
  *   learning: --learning-samples=N (default 102,400; --quick 25,600) --learning-seeds=K (default 3; --quick 2)
  */
@@ -20,6 +21,8 @@ import { createServer } from 'node:net';
 import { benchSoak } from './soak';
 import { benchPlay } from './play';
 import { benchScale } from './scale';
+import { benchContention } from './contention';
+import { openMpWaitVariables } from '../src/openmp-wait';
 
 const repo = resolve(__dirname, '..', '..');
 const work = join(repo, '.hextorch', 'bench');
@@ -37,6 +40,8 @@ const shared = process.env.HEXTORCH_SHARED_DATA ?? resolve(repo, '..', 'shared',
 const neurohexFile = join(shared, 'neurohex', 'raw_games.dat');
 const python = process.env.HEXTORCH_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const nativeTrainLoop = join(repo, 'build', 'hextorch_bench_train');
+/** The C++ bench programs run with the OpenMP wait setting a hextorch process gets (src/openmp-wait.ts). */
+const nativeEnv = { ...process.env, ...openMpWaitVariables(process.env) };
 
 interface Row {
   name: string;
@@ -154,7 +159,7 @@ const nativeStreamLoop = join(repo, 'build', 'hextorch_bench_stream');
 
 /** One JSON line from hextorch_bench_stream (bench/native/stream_loop.cpp). */
 function runStreamTool(args: string[]): Record<string, number | string> {
-  const r = spawnSync(nativeStreamLoop, args, { encoding: 'utf8' });
+  const r = spawnSync(nativeStreamLoop, args, { encoding: 'utf8', env: nativeEnv });
   if (r.status !== 0) throw new Error(`hextorch_bench_stream ${args[0]} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, number | string>;
 }
@@ -264,7 +269,7 @@ interface LoopResult {
 }
 
 function runNativeLoop(dir: string, preset: string, batches: number, precision: string, batchSize: number): LoopResult {
-  const r = spawnSync(nativeTrainLoop, [dir, preset, String(batchSize), String(batches), String(threads), '2', precision, 'auto', device], { encoding: 'utf8' });
+  const r = spawnSync(nativeTrainLoop, [dir, preset, String(batchSize), String(batches), String(threads), '2', precision, 'auto', device], { encoding: 'utf8', env: nativeEnv });
   if (r.status !== 0) throw new Error(`native loop failed: ${r.stderr}`);
   const [rate, flops] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
   return { samplesPerSecond: rate!.samplesPerSecond!, samplesPerCpuSecond: rate!.samples! / rate!.cpuSeconds!, flopsPerSample: flops!.trainingFlopsPerSample! };
@@ -320,7 +325,7 @@ interface PrecisionPeak {
  * channel counts (bench/native/train_loop.cpp --peak), so utilisation stays <= 100 %.
  */
 function peakGflops(): { fp32: PrecisionPeak; bf16?: PrecisionPeak } {
-  const r = spawnSync(nativeTrainLoop, ['--peak', String(threads)], { encoding: 'utf8' });
+  const r = spawnSync(nativeTrainLoop, ['--peak', String(threads)], { encoding: 'utf8', env: nativeEnv });
   if (r.status !== 0) throw new Error(`peak measurement failed: ${r.stderr}`);
   const raw = JSON.parse(r.stdout) as Record<string, unknown>;
   const pick = (name: string): PrecisionPeak | undefined =>
@@ -663,6 +668,11 @@ async function main(): Promise<void> {
   if (only?.includes('scale')) {
     const scale = await benchScale(repo);
     report(scale.section, scale.rows);
+  }
+  // A few minutes: only when asked for by name.
+  if (only?.includes('contention')) {
+    const contention = await benchContention({ nativeTrainLoop, dir: (await neurohexDataset()).dir, quick });
+    report(contention.section, contention.rows);
   }
   // Long (a few minutes): only when asked for by name.
   if (only?.includes('soak')) {

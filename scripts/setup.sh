@@ -17,14 +17,30 @@ case "$mode" in
   *) echo "usage: setup.sh [--test | --bench | --lint]" >&2; exit 2 ;;
 esac
 
-started=$(date +%s%N)
+# cpu_ticks PID: CPU time (user + system, clock ticks) of the processes that the shell PID
+# has run and waited for, from /proc (0 where there is none).
+tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+cpu_ticks() {
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  s=${s##*) }
+  set -- $s
+  echo $(( ${14} + ${15} ))
+}
+started=$(date +%s%N) started_cpu=$(cpu_ticks $$)
+# report NAME PID T0 C0: prints NAME with the wall seconds since T0 (ns) and the CPU
+# seconds of the shell PID's children since C0 (ticks).
+report() {
+  printf 'setup: %-38s %6.1f s  CPU %6.1f s\n' "$1" "$(( $(date +%s%N) - $3 ))e-9" "$(( ($(cpu_ticks "$2") - $4) * 1000 / tck ))e-3"
+}
+quiet() { "$@" >/dev/null; }
 # step NAME COMMAND...: runs COMMAND and prints NAME with the seconds it took.
 step() {
-  local name=$1 t0
+  local name=$1 me=$BASHPID t0 c0
   shift
-  t0=$(date +%s%N)
+  t0=$(date +%s%N) c0=$(cpu_ticks "$me")
   "$@"
-  printf 'setup: %-38s %6.1f s\n' "$name" "$(( $(date +%s%N) - t0 ))e-9"
+  report "$name" "$me" "$t0" "$c0"
 }
 
 # System packages: LibTorch (CPU) with OpenBLAS (without it LibTorch runs on the
@@ -37,25 +53,33 @@ case "$mode" in
   --bench) packages+=(libgtest-dev python3-torch) ;;
   --lint) packages=(clang-format) ;;
 esac
+# Node dependencies, when the lock file changed since the last install. They need no
+# Debian package: they install while apt works.
+npm_job=
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "install node modules" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error &
+  npm_job=$!
+  trap '[ -z "$npm_job" ] || kill "$npm_job" 2>/dev/null || true' EXIT
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-install_packages() {
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: run as root, or install these Debian packages first: ${missing[*]}" >&2
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-if [ ${#missing[@]} -gt 0 ]; then step "install ${missing[*]}" install_packages; fi
-
-# Node dependencies, when the lock file changed since the last install.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "install node modules" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  echo "setup: installing ${missing[*]} and what they need"
+  apt_install=(apt-get install -y -qq --no-install-recommends)
+  step "apt: package lists" apt-get update -qq
+  step "apt: download" "${apt_install[@]}" --download-only "${missing[@]}"
+  step "apt: unpack and configure" quiet "${apt_install[@]}" "${missing[@]}"
 fi
+if [ -n "$npm_job" ]; then wait "$npm_job"; npm_job=; fi
+
 if [ "$mode" = --lint ]; then exit 0; fi
 
 # The native build (incremental). The demo needs the addon only: a fresh build is
@@ -84,4 +108,4 @@ tsproject=tsconfig.json tswhat="src, test, bench"
 if [ "$mode" = demo ]; then tsproject=tsconfig.build.json tswhat=src; fi
 step "compile TypeScript ($tswhat)" npx tsc -p "$tsproject"
 chmod +x dist/src/cli/main.js
-printf 'setup: %-38s %6.1f s\n' "ready ($mode)" "$(( $(date +%s%N) - started ))e-9"
+report "ready ($mode)" $$ "$started" "$started_cpu"
