@@ -226,3 +226,79 @@ TEST(BatchStream, SeekWithinTheEpochWakesReadersAsleepOnAFullQueue) {
   EXPECT_EQ(batch->planes, expected->planes);
   EXPECT_EQ(batch->policy, expected->policy);
 }
+
+// The loader caches groups of records by the windows they hold, not by pass: when the
+// dataset is one group (fewer than 64 windows of 4,096 records), every pass and every
+// epoch reads the same windows, and the group is read once and held once, however long
+// the run. A cache keyed by pass would read it again at each pass and hold one copy per
+// pass until evicted (memory that grows over the first passes of a long run).
+TEST(BatchStream, AOneGroupDatasetIsReadAndHeldOnceWhateverThePasses) {
+  auto dataset = Dataset::open(smallDataset(), Split::Train);
+  ASSERT_LE(dataset->size(), EpochOrder::kWindowRecords * EpochOrder::kGroupWindows) << "the dataset is one group";
+  for (int workers : {1, 2}) {
+    StreamOptions options;
+    options.batchSize = 64;
+    options.workers = workers;
+    BatchStream stream(dataset, options);
+    stream.next();
+    const auto first = stream.groupCacheStats();
+    EXPECT_EQ(first.reads, 1u);
+    EXPECT_EQ(first.groups, 1u);
+    EXPECT_EQ(first.bytes, dataset->size() * dataset->layout().recordSize);
+    // Three epochs: twelve passes with augmentation 'all'.
+    while (stream.cursor().epoch < 3) stream.next();
+    const auto later = stream.groupCacheStats();
+    EXPECT_EQ(later.reads, first.reads) << workers << " workers";
+    EXPECT_EQ(later.groups, first.groups) << workers << " workers";
+    EXPECT_EQ(later.bytes, first.bytes) << workers << " workers";
+    // Validation's pattern: back to the start of epoch 0 for every evaluation.
+    for (int i = 0; i < 5; ++i) {
+      stream.seek({0, 0});
+      stream.next();
+    }
+    EXPECT_EQ(stream.groupCacheStats().reads, first.reads) << workers << " workers";
+  }
+}
+
+// The buffer holds a group's windows in ascending order whichever pass reads them, and the
+// examples' offsets count in the pass's (shuffled) window order: every example must still
+// come from its own record. A dataset of several windows, so the windows are permuted.
+TEST(BatchStream, ExamplesComeFromTheirRecordsWhenWindowsArePermuted) {
+  static testsupport::TempDir dir;
+  GenerateOptions generate;
+  generate.games = 1200;
+  generate.boardSize = 5;
+  generate.seed = 11;
+  generate.build.outDir = dir.path();
+  generateDataset(generate);
+  auto dataset = Dataset::open(dir.path(), Split::Train);
+  ASSERT_GE(dataset->size(), 3 * EpochOrder::kWindowRecords) << "needs several full windows";
+  StreamOptions options;
+  options.batchSize = 256;
+  options.workers = 2;
+  options.seed = 5;
+  BatchStream stream(dataset, options);
+  const RecordLayout& layout = dataset->layout();
+  std::vector<uint8_t> record(layout.recordSize), scratch;
+  for (uint64_t epoch = 0; epoch < 2; ++epoch) {
+    EpochOrder order(dataset->size(), Augment::All, true, 5, epoch);
+    for (uint64_t b = 0; b < stream.batchesPerEpoch(); ++b) {
+      auto batch = stream.next();
+      ASSERT_EQ(batch->epoch, epoch);
+      for (int j = 0; j < batch->size; ++j) {
+        Example e = order.at(b * 256 + j);
+        dataset->read(e.record, 1, record.data(), scratch);
+        Position p = decodePosition(layout, record.data());
+        const bool swap = e.symmetry >= 2;
+        ASSERT_EQ(batch->policy[j], p.policy == kNoPolicy ? kNoPolicy : hex::mapIndex(5, e.symmetry, p.policy))
+            << "epoch " << epoch << " batch " << b << " example " << j;
+        ASSERT_EQ(batch->value[j], swap ? 1.0f - p.value : float(p.value));
+        const float* planes = batch->planes.data() + j * 3 * layout.cells;
+        for (int i = 0; i < layout.cells; ++i) {
+          ASSERT_EQ(planes[(swap ? layout.cells : 0) + hex::mapIndex(5, e.symmetry, i)], p.cells[i] == 1);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(stream.groupCacheStats().reads, 1u);
+}

@@ -140,12 +140,16 @@ TEST(DataIoErrors, AShardTruncatedWhileStreamingIsANamedErrorFromNext) {
   stream.batchSize = 64;
   stream.augment = Augment::None;
   stream.workers = 2;
-  BatchStream batches(dataset, stream);
-  // One group holds this whole small dataset: truncate before the last batch of the
-  // epoch, so that the next epoch's group is read from the cut file.
-  for (uint64_t b = 0; b + 1 < batches.batchesPerEpoch(); ++b) batches.next();
+  // One group holds this whole small dataset, and a stream reads a group once and keeps it
+  // for every later pass: a stream over the dataset (still open) that starts after the cut
+  // reads the cut file.
+  {
+    BatchStream before(dataset, stream);
+    for (uint64_t b = 0; b < before.batchesPerEpoch(); ++b) before.next();
+  }
   const std::string victim = dataset->shards()[1]->path();
   ASSERT_EQ(::truncate(victim.c_str(), 1000), 0);
+  BatchStream batches(dataset, stream);
   bool failed = false;
   for (uint64_t b = 0; b <= batches.batchesPerEpoch() && !failed; ++b) {
     try {

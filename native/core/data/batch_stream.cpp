@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "hex/board.h"
@@ -234,6 +235,7 @@ void BatchStream::workerLoop() {
       slot.batch = build(*order, epoch, index, scratch);
     } catch (...) {
       slot.error = std::current_exception();
+      releaseHeld(scratch);
     }
     lock.lock();
     if (generation == generation_) {
@@ -243,36 +245,72 @@ void BatchStream::workerLoop() {
   }
 }
 
-std::shared_ptr<const BatchStream::Group> BatchStream::group(const EpochOrder& order, uint64_t epoch, uint64_t key) {
-  auto id = std::make_pair(epoch, key);
+BatchStream::GroupCacheStats BatchStream::groupCacheStats() const {
+  std::lock_guard<std::mutex> lock(groupMutex_);
+  GroupCacheStats stats;
+  stats.reads = groupReads_;
+  for (const auto& [key, entry] : groups_) {
+    ++stats.groups;
+    if (entry.group.wait_for(std::chrono::seconds(0)) != std::future_status::ready) continue;
+    try {
+      stats.bytes += entry.group.get()->records.size();
+    } catch (...) {  // a failed read: it holds nothing
+    }
+  }
+  return stats;
+}
+
+void BatchStream::releaseHeld(BuildScratch& scratch) {
+  for (size_t i = 0; i < scratch.heldCount; ++i) scratch.held[i].group.reset();
+  scratch.heldCount = 0;
+}
+
+void BatchStream::group(const EpochOrder& order, uint64_t key, BuildScratch& scratch, HeldGroup& held) {
+  // The group's windows in slot order (the order its examples' offsets count in), and the
+  // same windows ascending (the order the buffer holds them in, whatever pass or epoch
+  // asks for them).
+  auto& ranges = scratch.ranges;
+  ranges = order.groupRanges(key);
+  auto& slots = scratch.slots;
+  slots.resize(ranges.size());
+  for (size_t i = 0; i < slots.size(); ++i) slots[i] = static_cast<uint32_t>(i);
+  std::sort(slots.begin(), slots.end(), [&](uint32_t a, uint32_t b) { return ranges[a].first < ranges[b].first; });
+  GroupKey id(slots.size());
+  held.slotOffset.resize(slots.size());
+  for (size_t i = 0; i < slots.size(); ++i) {
+    id[i] = ranges[slots[i]].first;
+    // Every window but the dataset's last is full, and the last sorts last.
+    held.slotOffset[slots[i]] = i * EpochOrder::kWindowRecords;
+  }
+
   std::promise<std::shared_ptr<const Group>> promise;
   std::shared_future<std::shared_ptr<const Group>> future;
   bool load = false;
   {
     std::lock_guard<std::mutex> lock(groupMutex_);
-    groupUse_[id] = ++useClock_;
     auto it = groups_.find(id);
     if (it != groups_.end()) {
-      future = it->second;
+      it->second.lastUse = ++useClock_;
+      future = it->second.group;
     } else {
       future = promise.get_future().share();
-      groups_[id] = future;
       load = true;
+      ++groupReads_;
       // Keep a few recently used groups; a worker still holding one keeps it alive.
       const size_t keep = static_cast<size_t>(options_.workers) + 2;
-      while (groups_.size() > keep) {
-        auto oldest = std::min_element(groupUse_.begin(), groupUse_.end(),
-                                       [](const auto& a, const auto& b) { return a.second < b.second; });
-        groups_.erase(oldest->first);
-        groupUse_.erase(oldest);
+      while (groups_.size() >= keep) {
+        auto oldest = std::min_element(groups_.begin(), groups_.end(), [](const auto& a, const auto& b) {
+          return a.second.lastUse < b.second.lastUse;
+        });
+        groups_.erase(oldest);
       }
+      groups_.emplace(id, CachedGroup{future, ++useClock_});
     }
   }
   if (load) {
     try {
       std::shared_ptr<Group> loaded = groupPool_->acquire();
       const uint64_t recordSize = static_cast<uint64_t>(dataset_->layout().recordSize);
-      const auto ranges = order.groupRanges(key);
       uint64_t records = 0;
       for (const auto& [first, end] : ranges) records += end - first;
       if (loaded->records.capacity() < records * recordSize) {
@@ -283,10 +321,11 @@ std::shared_ptr<const BatchStream::Group> BatchStream::group(const EpochOrder& o
         adviseHugePages(loaded->records.data(), loaded->records.capacity());
       }
       loaded->records.resize(records * recordSize);  // a recycled buffer keeps its pages
-      std::vector<uint8_t> scratch;
+      std::vector<uint8_t> buffer;
       uint8_t* out = loaded->records.data();
-      for (const auto& [first, end] : ranges) {
-        dataset_->read(first, end - first, out, scratch);
+      for (uint32_t slot : slots) {
+        const auto [first, end] = ranges[slot];
+        dataset_->read(first, end - first, out, buffer);
         out += (end - first) * recordSize;
       }
       promise.set_value(std::move(loaded));
@@ -294,12 +333,11 @@ std::shared_ptr<const BatchStream::Group> BatchStream::group(const EpochOrder& o
       {
         std::lock_guard<std::mutex> lock(groupMutex_);
         groups_.erase(id);
-        groupUse_.erase(id);
       }
       promise.set_exception(std::current_exception());
     }
   }
-  return future.get();
+  held.group = future.get();
 }
 
 std::shared_ptr<Batch> BatchStream::build(const EpochOrder& order, uint64_t epoch, uint64_t index,
@@ -331,16 +369,22 @@ std::shared_ptr<Batch> BatchStream::build(const EpochOrder& order, uint64_t epoc
   std::vector<Example>& examples = scratch.examples;
   records.resize(count);
   examples.resize(count);
-  std::vector<std::shared_ptr<const Group>>& held = scratch.groups;
-  held.clear();
+  auto& held = scratch.held;
+  scratch.heldCount = 0;
+  const HeldGroup* current = nullptr;
   uint64_t currentKey = UINT64_MAX;
   for (uint64_t j = 0; j < count; ++j) {
     examples[j] = order.at(first + j);
     if (examples[j].group != currentKey) {
-      held.push_back(group(order, epoch, examples[j].group));
+      if (held.size() == scratch.heldCount) held.emplace_back();
+      group(order, examples[j].group, scratch, held[scratch.heldCount]);
+      current = &held[scratch.heldCount++];
       currentKey = examples[j].group;
     }
-    records[j] = held.back()->records.data() + examples[j].offsetInGroup * layout.recordSize;
+    const uint64_t local = examples[j].offsetInGroup;
+    const uint64_t slot = local / EpochOrder::kWindowRecords;
+    records[j] = current->group->records.data() +
+                 (current->slotOffset[slot] + local % EpochOrder::kWindowRecords) * layout.recordSize;
   }
 
   // A group (megabytes) is read in random order: without prefetching, every record is a
@@ -374,7 +418,7 @@ std::shared_ptr<Batch> BatchStream::build(const EpochOrder& order, uint64_t epoc
     batch->policy[j] = policy == kNoPolicy ? kNoPolicy : map[policy];
     batch->value[j] = (((flags & kFlagRedWon) != 0) != swap) ? 1.0f : 0.0f;
   }
-  held.clear();
+  releaseHeld(scratch);
   return batch;
 }
 

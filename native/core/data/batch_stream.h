@@ -69,6 +69,12 @@ class BatchStream {
   // CPU time the reader threads have used so far (0 where the platform cannot tell):
   // it stops growing while the prefetch queue is full, since readers then sleep.
   double readerCpuSeconds() const;
+  // The cache of groups of records: the groups held and their bytes, and how many groups
+  // have been read from the dataset since opening.
+  struct GroupCacheStats {
+    uint64_t groups = 0, bytes = 0, reads = 0;
+  };
+  GroupCacheStats groupCacheStats() const;
 
  private:
   struct Group;
@@ -76,11 +82,28 @@ class BatchStream {
     std::shared_ptr<Batch> batch;
     std::exception_ptr error;
   };
+  // A group the batch being built reads from, and where each of its slots' windows lies in
+  // the group's buffer.
+  struct HeldGroup {
+    std::shared_ptr<const Group> group;
+    std::vector<uint64_t> slotOffset;  // per slot of the epoch order's group: first record's index in the buffer
+  };
   // A worker's buffers, reused from batch to batch.
   struct BuildScratch {
     std::vector<Example> examples;
     std::vector<const uint8_t*> records;
-    std::vector<std::shared_ptr<const Group>> groups;
+    std::vector<HeldGroup> held;
+    size_t heldCount = 0;
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    std::vector<uint32_t> slots;
+  };
+  // The cache's key: the first record of each window of a group, ascending. Groups of
+  // different passes or epochs that hold the same windows (every pass, when the dataset is
+  // one group) are one entry, read once.
+  using GroupKey = std::vector<uint64_t>;
+  struct CachedGroup {
+    std::shared_future<std::shared_ptr<const Group>> group;
+    uint64_t lastUse = 0;
   };
   static constexpr uint64_t kPrefetchAhead = 8;  // examples whose records are fetched ahead
 
@@ -94,7 +117,10 @@ class BatchStream {
   std::shared_ptr<Batch> takeLocked();
   void workerLoop();
   std::shared_ptr<Batch> build(const EpochOrder& order, uint64_t epoch, uint64_t index, BuildScratch& scratch);
-  std::shared_ptr<const Group> group(const EpochOrder& order, uint64_t epoch, uint64_t key);
+  // Fetches (from the cache, or reads) the group with key `key` in `order` into `held`.
+  void group(const EpochOrder& order, uint64_t key, BuildScratch& scratch, HeldGroup& held);
+  // Lets go of the groups a build held (so that one evicted from the cache can be recycled).
+  static void releaseHeld(BuildScratch& scratch);
 
   std::shared_ptr<const Dataset> dataset_;
   StreamOptions options_;
@@ -112,10 +138,10 @@ class BatchStream {
   std::shared_ptr<const EpochOrder> order_;
   std::map<uint64_t, Slot> ready_;
 
-  std::mutex groupMutex_;
-  std::map<std::pair<uint64_t, uint64_t>, std::shared_future<std::shared_ptr<const Group>>> groups_;
-  std::map<std::pair<uint64_t, uint64_t>, uint64_t> groupUse_;
+  mutable std::mutex groupMutex_;
+  std::map<GroupKey, CachedGroup> groups_;
   uint64_t useClock_ = 0;
+  uint64_t groupReads_ = 0;
 
   std::vector<std::thread> workers_;
 };
