@@ -27,7 +27,8 @@ TEST(Layout, GradientGoesBackInTheInputsLayout) {
     // A gradient that arrives in the other layout (as the convolutions' backward hands it on).
     y.backward(weight.contiguous(fromChannelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
     EXPECT_EQ(channelsLastOnly(x.grad()), fromChannelsLast) << "from channels-last " << fromChannelsLast;
-    EXPECT_TRUE(x.grad().is_contiguous(fromChannelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
+    EXPECT_TRUE(
+        x.grad().is_contiguous(fromChannelsLast ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
     EXPECT_TRUE(torch::equal(x.grad(), weight));
   }
   auto same = torch::randn({2, 3, 4, 4}).requires_grad_(true);
