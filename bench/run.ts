@@ -5,6 +5,7 @@
  *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,play,distributed] [--quick]
  *   node dist/bench/run.js --only=scale    (seed scale, bench/scale.ts: named only)
  *   node dist/bench/run.js --only=soak     (2,000 mini-epochs with checkpoints, bench/soak.ts: named only)
+ *   node dist/bench/run.js --only=contention  (the trainer step under CPU load per libgomp wait policy, bench/contention.ts: named only)
  *   soak: --soak-mini-epochs=N (default 2,000; --quick 300)
  *   learning: --learning-samples=N (default 102,400; --quick 25,600) --learning-seeds=K (default 3; --quick 2)
  */
@@ -20,6 +21,8 @@ import { createServer } from 'node:net';
 import { benchSoak } from './soak';
 import { benchPlay } from './play';
 import { benchScale } from './scale';
+import { benchContention } from './contention';
+import { openMpWaitVariables } from '../src/openmp-wait';
 
 const repo = resolve(__dirname, '..', '..');
 const work = join(repo, '.hextorch', 'bench');
@@ -37,6 +40,8 @@ const shared = process.env.HEXTORCH_SHARED_DATA ?? resolve(repo, '..', 'shared',
 const neurohexFile = join(shared, 'neurohex', 'raw_games.dat');
 const python = process.env.HEXTORCH_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const nativeTrainLoop = join(repo, 'build', 'hextorch_bench_train');
+/** The C++ bench programs run with the OpenMP wait setting a hextorch process gets (src/openmp-wait.ts). */
+const nativeEnv = { ...process.env, ...openMpWaitVariables(process.env) };
 
 interface Row {
   name: string;
@@ -154,7 +159,7 @@ const nativeStreamLoop = join(repo, 'build', 'hextorch_bench_stream');
 
 /** One JSON line from hextorch_bench_stream (bench/native/stream_loop.cpp). */
 function runStreamTool(args: string[]): Record<string, number | string> {
-  const r = spawnSync(nativeStreamLoop, args, { encoding: 'utf8' });
+  const r = spawnSync(nativeStreamLoop, args, { encoding: 'utf8', env: nativeEnv });
   if (r.status !== 0) throw new Error(`hextorch_bench_stream ${args[0]} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, number | string>;
 }
@@ -264,7 +269,7 @@ interface LoopResult {
 }
 
 function runNativeLoop(dir: string, preset: string, batches: number, precision: string, batchSize: number): LoopResult {
-  const r = spawnSync(nativeTrainLoop, [dir, preset, String(batchSize), String(batches), String(threads), '2', precision, 'auto', device], { encoding: 'utf8' });
+  const r = spawnSync(nativeTrainLoop, [dir, preset, String(batchSize), String(batches), String(threads), '2', precision, 'auto', device], { encoding: 'utf8', env: nativeEnv });
   if (r.status !== 0) throw new Error(`native loop failed: ${r.stderr}`);
   const [rate, flops] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
   return { samplesPerSecond: rate!.samplesPerSecond!, samplesPerCpuSecond: rate!.samples! / rate!.cpuSeconds!, flopsPerSample: flops!.trainingFlopsPerSample! };
@@ -310,6 +315,8 @@ interface PrecisionPeak {
   gflops: number;
   source: string;
   measured: Record<string, number>;
+  /** The large matrix product's rate alone (SGEMM in fp32): the issue's "GEMM rate". */
+  gemmGflops: number;
 }
 
 /**
@@ -318,11 +325,11 @@ interface PrecisionPeak {
  * channel counts (bench/native/train_loop.cpp --peak), so utilisation stays <= 100 %.
  */
 function peakGflops(): { fp32: PrecisionPeak; bf16?: PrecisionPeak } {
-  const r = spawnSync(nativeTrainLoop, ['--peak', String(threads)], { encoding: 'utf8' });
+  const r = spawnSync(nativeTrainLoop, ['--peak', String(threads)], { encoding: 'utf8', env: nativeEnv });
   if (r.status !== 0) throw new Error(`peak measurement failed: ${r.stderr}`);
   const raw = JSON.parse(r.stdout) as Record<string, unknown>;
   const pick = (name: string): PrecisionPeak | undefined =>
-    typeof raw[`${name}Gflops`] === 'number' ? { gflops: raw[`${name}Gflops`] as number, source: raw[`${name}Source`] as string, measured: raw[`${name}Measured`] as Record<string, number> } : undefined;
+    typeof raw[`${name}Gflops`] === 'number' ? { gflops: raw[`${name}Gflops`] as number, source: raw[`${name}Source`] as string, measured: raw[`${name}Measured`] as Record<string, number>, gemmGflops: raw[`${name}GemmGflops`] as number } : undefined;
   return { fp32: pick('fp32')!, bf16: pick('bf16') };
 }
 
@@ -378,8 +385,13 @@ async function benchTrainer(): Promise<void> {
       rows.push({ name: `${label}: Trainer.trainOnBatches (TypeScript)`, value: median(ts), unit: 'samples/s', note: `range ${range(ts, 0)}, ${reps} fresh processes, ${batches} batches of 256` });
       rows.push({ name: `${label}: pure C++ loop`, value: cppRate, unit: 'samples/s', note: `range ${range(cpp.map((c) => c.samplesPerSecond), 0)}` });
       rows.push({ name: `${label}: TypeScript layer overhead`, value: 100 * median(overheads), unit: '%', note: `range ${range(overheads.map((o) => 100 * o))}; wall time outside the native steps; target < 3` });
-      if (peakRate) rows.push({ name: `${label}: model FLOPs utilisation (C++ loop)`, value: (100 * cppRate * flops) / 1e9 / peakRate, unit: '% of peak', note: `${formatNumber((cppRate * flops) / 1e9)} GFLOP/s at ${formatNumber(flops / 1e6)} MFLOP per training sample, against the ${precision === 'bf16' && peak?.bf16 ? 'bf16' : 'fp32'} peak (${peakUsed?.source})` });
-      else rows.push({ name: `${label}: achieved compute (C++ loop)`, value: (cppRate * flops) / 1e9, unit: 'GFLOP/s' });
+      if (peakRate) {
+        rows.push({ name: `${label}: model FLOPs utilisation (C++ loop)`, value: (100 * cppRate * flops) / 1e9 / peakRate, unit: '% of peak', note: `${formatNumber((cppRate * flops) / 1e9)} GFLOP/s at ${formatNumber(flops / 1e6)} MFLOP per training sample, against the ${precision === 'bf16' && peak?.bf16 ? 'bf16' : 'fp32'} peak (${peakUsed?.source})` });
+        // The issue's goal reads against the GEMM rate: the same figure against the large matrix
+        // product alone (a lower peak than the row above, so a higher fraction).
+        const gemmRate = peakUsed!.gemmGflops;
+        if (gemmRate) rows.push({ name: `${label}: model FLOPs utilisation against the ${precision === 'bf16' && peak?.bf16 ? 'bf16' : 'fp32'} GEMM rate (C++ loop)`, value: (100 * cppRate * flops) / 1e9 / gemmRate, unit: '% of GEMM', note: `against the large matrix product alone (${formatNumber(gemmRate)} GFLOP/s this run); the row above divides by the fastest of it and the 3x3 convolutions` });
+      } else rows.push({ name: `${label}: achieved compute (C++ loop)`, value: (cppRate * flops) / 1e9, unit: 'GFLOP/s' });
       if (ratios.length === 0) continue;
       rows.push({ name: `${label}: PyTorch, default OpenBLAS threads`, value: median(pyDefault), unit: 'samples/s', note: `range ${range(pyDefault, 0)}; compute loop (same batch), no data pipeline` });
       rows.push({ name: `${label}: PyTorch, OPENBLAS_NUM_THREADS=1`, value: median(pyOne), unit: 'samples/s', note: `range ${range(pyOne, 0)}` });
@@ -656,6 +668,11 @@ async function main(): Promise<void> {
   if (only?.includes('scale')) {
     const scale = await benchScale(repo);
     report(scale.section, scale.rows);
+  }
+  // A few minutes: only when asked for by name.
+  if (only?.includes('contention')) {
+    const contention = await benchContention({ nativeTrainLoop, dir: (await neurohexDataset()).dir, quick });
+    report(contention.section, contention.rows);
   }
   // Long (a few minutes): only when asked for by name.
   if (only?.includes('soak')) {

@@ -1,4 +1,5 @@
-import { native } from './native';
+import { native, openMpWaitAtLoad } from './native';
+import { describeOpenMpWait, type OpenMpWait } from './openmp-wait';
 import { availableCores } from './options';
 import { version } from './version';
 
@@ -16,6 +17,8 @@ export interface HextorchInfo {
    * there is one. cpuBf16Flags: the CPU's native bf16 instruction sets found.
    */
   autoPrecision: { cpuBf16Flags: string[]; cpu: PrecisionChoice; cuda: PrecisionChoice | null };
+  /** How LibTorch's OpenMP threads wait between parallel regions, and who chose it (src/openmp-wait.ts). */
+  openMpWait: OpenMpWait;
 }
 
 export interface PrecisionChoice {
@@ -34,6 +37,7 @@ export function info(): HextorchInfo {
     trainingThreads: availableCores(),
     buildType: n.buildType,
     autoPrecision: autoPrecision(n.cudaAvailable),
+    openMpWait: describeOpenMpWait({ waitPolicy: n.ompWaitPolicy, spinCount: n.gompSpinCount }, openMpWaitAtLoad.due, openMpWaitAtLoad.preloaded),
   };
 }
 

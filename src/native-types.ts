@@ -8,6 +8,9 @@ export interface NativeInfo {
   cudnnVersion: number | null;
   threads: number;
   buildType: string;
+  /** OMP_WAIT_POLICY and GOMP_SPINCOUNT as libgomp read them when the addon was loaded (null: unset). */
+  ompWaitPolicy: string | null;
+  gompSpinCount: string | null;
 }
 
 export interface NativeBuildSummary {

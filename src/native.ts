@@ -2,14 +2,17 @@
  * Loads the native addon through node-gyp-build (prebuilds/ first, then build/Release).
  * A failure explains what was tried, whether LibTorch was found and how to fix it.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HextorchError } from './errors';
 import type { NativeAddon } from './native-types';
+import { openMpWaitVariables } from './openmp-wait';
 
 export const packageRoot = resolve(__dirname, '..', '..');
 
 let addon: NativeAddon | undefined;
+/** How libgomp's wait setting came about when the addon was loaded (src/openmp-wait.ts). */
+export const openMpWaitAtLoad = { due: false, preloaded: false };
 
 export function native(): NativeAddon {
   if (!addon) addon = loadAddon();
@@ -17,12 +20,33 @@ export function native(): NativeAddon {
 }
 
 function loadAddon(): NativeAddon {
+  // libgomp (LibTorch's OpenMP) reads its environment once, when it is loaded with the
+  // addon: hextorch's wait rule goes in just before and comes out right after, so child
+  // processes see the user's environment unchanged.
+  // Where libgomp is loaded already, its settings are fixed: nothing is set then.
+  const preloaded = libgompLoaded();
+  const due = Object.keys(openMpWaitVariables(process.env)).length > 0;
+  const added = preloaded ? {} : openMpWaitVariables(process.env);
+  Object.assign(process.env, added);
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    return nodeGypBuild(packageRoot) as NativeAddon;
+    const loaded = nodeGypBuild(packageRoot) as NativeAddon;
+    Object.assign(openMpWaitAtLoad, { due, preloaded });
+    return loaded;
   } catch (error) {
     throw new HextorchError('HEXTORCH_LOAD_FAILED', explainLoadFailure(error), { cause: error });
+  } finally {
+    for (const name of Object.keys(added)) delete process.env[name];
+  }
+}
+
+/** Whether libgomp is already in this process (loaded by another module): then its settings are fixed. */
+function libgompLoaded(): boolean {
+  try {
+    return /\/libgomp[^/\n]*\.so/.test(readFileSync('/proc/self/maps', 'utf8'));
+  } catch {
+    return false;  // no /proc (not Linux): cannot tell
   }
 }
 

@@ -2,6 +2,7 @@
 // stream, model and batch size, no N-API or JS in between. Prints one JSON line.
 //
 //   hextorch_bench_train DATASET_DIR PRESET BATCH_SIZE BATCHES THREADS WORKERS PRECISION [MEMORY_FORMAT] [DEVICE]
+//                        [WARMUP]           WARMUP: untimed steps first (default 3)
 //   hextorch_bench_train --peak THREADS     the machine's practical compute peak, fp32 and
 //                                           bf16: the fastest of a large matrix product and
 //                                           3x3 convolutions, GFLOP/s, and which it was
@@ -30,7 +31,7 @@ using namespace hextorch;
 namespace {
 
 int trainLoop(const std::string& dir, const std::string& preset, int batchSize, int batches, int threads, int workers,
-              const std::string& precision, const std::string& memoryFormat, const std::string& device) {
+              const std::string& precision, const std::string& memoryFormat, const std::string& device, int warmup) {
   try {
     auto dataset = data::Dataset::open(dir, data::Split::Train);
     data::StreamOptions s;
@@ -45,7 +46,6 @@ int trainLoop(const std::string& dir, const std::string& preset, int batchSize, 
     o.precision = precision;
     o.memoryFormat = memoryFormat;
     train::Trainer trainer(o);
-    const int warmup = 3;
     for (int i = 0; i < warmup; ++i) trainer.trainStep(*stream.next());
     trainer.takeTrainMetrics();
     auto cpuNow = [] {
@@ -113,7 +113,8 @@ double convGflops(torch::ScalarType dtype, int64_t channels) {
 
 // The machine's practical peak for one precision: the fastest of a large matrix product
 // and 3x3 convolutions at the networks' channel counts. oneDNN's convolutions can beat
-// OpenBLAS's SGEMM, so a GEMM-only peak would let utilisation read over 100 %.
+// OpenBLAS's SGEMM, so a GEMM-only peak would let utilisation read over 100 %. The matrix
+// product's rate is printed on its own too ("<precision>GemmGflops").
 void peakFor(const char* name, torch::ScalarType dtype) {
   std::vector<std::pair<std::string, double>> rates = {{"2048^3 matrix product", gemmGflops(dtype)}};
   for (int64_t c : {32, 64, 96, 128, 256})
@@ -125,7 +126,7 @@ void peakFor(const char* name, torch::ScalarType dtype) {
               rates[best].first.c_str(), name);
   for (size_t i = 0; i < rates.size(); ++i)
     std::printf("%s\"%s\":%.1f", i ? "," : "", rates[i].first.c_str(), rates[i].second);
-  std::printf("}");
+  std::printf("},\"%sGemmGflops\":%.1f", name, rates[0].second);
 }
 
 int peak(int threads) {
@@ -155,7 +156,8 @@ int main(int argc, char** argv) {
   SerialExecutor executor;
   executor.run([&] {
     status = trainLoop(argv[1], argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]), std::atoi(argv[6]),
-                       argv[7], argc > 8 ? argv[8] : "auto", argc > 9 ? argv[9] : "cpu");
+                       argv[7], argc > 8 ? argv[8] : "auto", argc > 9 ? argv[9] : "cpu",
+                       argc > 10 ? std::atoi(argv[10]) : 3);
   });
   return status;
 }

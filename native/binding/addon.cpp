@@ -40,6 +40,11 @@ Napi::Value info(const Napi::CallbackInfo& info) {
           i.cudnnVersion > 0 ? Napi::Value(Napi::Number::New(env, static_cast<double>(i.cudnnVersion))) : env.Null());
   out.Set("threads", i.threads);
   out.Set("buildType", i.buildType);
+  auto optionalString = [&](const std::optional<std::string>& s) {
+    return s ? Napi::Value(Napi::String::New(env, *s)) : env.Null();
+  };
+  out.Set("ompWaitPolicy", optionalString(i.ompWaitPolicy));
+  out.Set("gompSpinCount", optionalString(i.gompSpinCount));
   return out;
 }
 

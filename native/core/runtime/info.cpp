@@ -3,7 +3,9 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/cuda.h>
@@ -20,6 +22,20 @@
 #endif
 
 namespace hextorch::runtime {
+namespace {
+
+std::optional<std::string> environmentAtLoad(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? std::optional<std::string>(value) : std::nullopt;
+}
+
+// Read while this library's static objects are made: libgomp, a dependency, read the same
+// variables moments before, and the environment may change afterwards (src/openmp-wait.ts
+// removes hextorch's setting once the addon is loaded).
+const std::optional<std::string> ompWaitPolicyAtLoad = environmentAtLoad("OMP_WAIT_POLICY");
+const std::optional<std::string> gompSpinCountAtLoad = environmentAtLoad("GOMP_SPINCOUNT");
+
+}  // namespace
 
 Info collectInfo() {
   Info info;
@@ -33,6 +49,8 @@ Info collectInfo() {
     info.cudnnVersion = at::detail::getCUDAHooks().versionCuDNN();
   info.threads = at::get_num_threads();
   info.buildType = HEXTORCH_BUILD_TYPE;
+  info.ompWaitPolicy = ompWaitPolicyAtLoad;
+  info.gompSpinCount = gompSpinCountAtLoad;
   return info;
 }
 

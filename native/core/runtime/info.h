@@ -1,5 +1,6 @@
 // What this build of hextorch runs on: LibTorch version, CUDA devices, threads.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,10 @@ struct Info {
   long cudnnVersion = 0;  // 0: none
   int threads = 0;
   std::string buildType;
+  // OMP_WAIT_POLICY and GOMP_SPINCOUNT as they were when this library was loaded, just
+  // after libgomp (loaded before it, as LibTorch's dependency) read them: what LibTorch's
+  // OpenMP threads wait by. Unset: nullopt.
+  std::optional<std::string> ompWaitPolicy, gompSpinCount;
 };
 
 Info collectInfo();

@@ -18,5 +18,6 @@ export async function infoCommand(argv: string[]): Promise<number> {
   console.log(`precision: auto picks ${p.cpu.precision} on the CPU (${p.cpu.reason})`);
   if (p.cuda) console.log(`precision: auto picks ${p.cuda.precision} on CUDA (${p.cuda.reason})`);
   console.log(`threads: LibTorch starts with ${i.threads}; a Trainer uses ${i.trainingThreads} (the cores available) unless given --threads`);
+  console.log(`OpenMP waiting: ${i.openMpWait.description}`);
   return 0;
 }
