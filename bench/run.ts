@@ -315,6 +315,8 @@ interface PrecisionPeak {
   gflops: number;
   source: string;
   measured: Record<string, number>;
+  /** The large matrix product's rate alone (SGEMM in fp32): the issue's "GEMM rate". */
+  gemmGflops: number;
 }
 
 /**
@@ -327,7 +329,7 @@ function peakGflops(): { fp32: PrecisionPeak; bf16?: PrecisionPeak } {
   if (r.status !== 0) throw new Error(`peak measurement failed: ${r.stderr}`);
   const raw = JSON.parse(r.stdout) as Record<string, unknown>;
   const pick = (name: string): PrecisionPeak | undefined =>
-    typeof raw[`${name}Gflops`] === 'number' ? { gflops: raw[`${name}Gflops`] as number, source: raw[`${name}Source`] as string, measured: raw[`${name}Measured`] as Record<string, number> } : undefined;
+    typeof raw[`${name}Gflops`] === 'number' ? { gflops: raw[`${name}Gflops`] as number, source: raw[`${name}Source`] as string, measured: raw[`${name}Measured`] as Record<string, number>, gemmGflops: raw[`${name}GemmGflops`] as number } : undefined;
   return { fp32: pick('fp32')!, bf16: pick('bf16') };
 }
 
@@ -383,8 +385,13 @@ async function benchTrainer(): Promise<void> {
       rows.push({ name: `${label}: Trainer.trainOnBatches (TypeScript)`, value: median(ts), unit: 'samples/s', note: `range ${range(ts, 0)}, ${reps} fresh processes, ${batches} batches of 256` });
       rows.push({ name: `${label}: pure C++ loop`, value: cppRate, unit: 'samples/s', note: `range ${range(cpp.map((c) => c.samplesPerSecond), 0)}` });
       rows.push({ name: `${label}: TypeScript layer overhead`, value: 100 * median(overheads), unit: '%', note: `range ${range(overheads.map((o) => 100 * o))}; wall time outside the native steps; target < 3` });
-      if (peakRate) rows.push({ name: `${label}: model FLOPs utilisation (C++ loop)`, value: (100 * cppRate * flops) / 1e9 / peakRate, unit: '% of peak', note: `${formatNumber((cppRate * flops) / 1e9)} GFLOP/s at ${formatNumber(flops / 1e6)} MFLOP per training sample, against the ${precision === 'bf16' && peak?.bf16 ? 'bf16' : 'fp32'} peak (${peakUsed?.source})` });
-      else rows.push({ name: `${label}: achieved compute (C++ loop)`, value: (cppRate * flops) / 1e9, unit: 'GFLOP/s' });
+      if (peakRate) {
+        rows.push({ name: `${label}: model FLOPs utilisation (C++ loop)`, value: (100 * cppRate * flops) / 1e9 / peakRate, unit: '% of peak', note: `${formatNumber((cppRate * flops) / 1e9)} GFLOP/s at ${formatNumber(flops / 1e6)} MFLOP per training sample, against the ${precision === 'bf16' && peak?.bf16 ? 'bf16' : 'fp32'} peak (${peakUsed?.source})` });
+        // The issue's goal reads against the GEMM rate: the same figure against the large matrix
+        // product alone (a lower peak than the row above, so a higher fraction).
+        const gemmRate = peakUsed!.gemmGflops;
+        if (gemmRate) rows.push({ name: `${label}: model FLOPs utilisation against the ${precision === 'bf16' && peak?.bf16 ? 'bf16' : 'fp32'} GEMM rate (C++ loop)`, value: (100 * cppRate * flops) / 1e9 / gemmRate, unit: '% of GEMM', note: `against the large matrix product alone (${formatNumber(gemmRate)} GFLOP/s this run); the row above divides by the fastest of it and the 3x3 convolutions` });
+      } else rows.push({ name: `${label}: achieved compute (C++ loop)`, value: (cppRate * flops) / 1e9, unit: 'GFLOP/s' });
       if (ratios.length === 0) continue;
       rows.push({ name: `${label}: PyTorch, default OpenBLAS threads`, value: median(pyDefault), unit: 'samples/s', note: `range ${range(pyDefault, 0)}; compute loop (same batch), no data pipeline` });
       rows.push({ name: `${label}: PyTorch, OPENBLAS_NUM_THREADS=1`, value: median(pyOne), unit: 'samples/s', note: `range ${range(pyOne, 0)}` });

@@ -83,3 +83,50 @@ TEST(FusedOptimizer, SumOfSquaresMatchesTheNormAndIgnoresThreadCount) {
   at::set_num_threads(threads);
   EXPECT_EQ(a, b);
 }
+
+// The vectorised loops must round every element as their scalar tails do: the same
+// parameters, gradients and state, updated in one call with the default threads and in
+// pieces at odd offsets and lengths on one thread (so each element falls in a vector body
+// once and in a scalar tail the other time), give the same bits.
+TEST(FusedOptimizer, AdamAndSgdGiveTheSameBitsWhateverTheSplit) {
+  torch::manual_seed(5);
+  const int64_t n = 100003;
+  auto p0 = torch::randn({n}), g = torch::randn({n}), m0 = torch::randn({n}) * 0.1, v0 = torch::rand({n}) * 0.01;
+  auto pieces = [&](auto step) {
+    int threads = at::get_num_threads();
+    at::set_num_threads(1);
+    const int64_t lengths[] = {1, 3, 7, 13, 17, 31, 1001};
+    int64_t begin = 0;
+    for (int i = 0; begin < n; ++i) {
+      int64_t len = std::min(n - begin, lengths[i % 7]);
+      step(begin, len);
+      begin += len;
+    }
+    at::set_num_threads(threads);
+  };
+  for (bool decoupled : {false, true}) {
+    fused::AdamStep s;
+    s.lr = 3e-3, s.weightDecay = 1e-2f, s.decoupled = decoupled, s.step = 7, s.gradScale = 0.5f;
+    auto p1 = p0.clone(), m1 = m0.clone(), v1 = v0.clone();
+    fused::adam(p1.data_ptr<float>(), g.data_ptr<float>(), m1.data_ptr<float>(), v1.data_ptr<float>(), n, s);
+    auto p2 = p0.clone(), m2 = m0.clone(), v2 = v0.clone();
+    pieces([&](int64_t b, int64_t len) {
+      fused::adam(p2.data_ptr<float>() + b, g.data_ptr<float>() + b, m2.data_ptr<float>() + b,
+                  v2.data_ptr<float>() + b, len, s);
+    });
+    EXPECT_FALSE(torch::equal(p1, p0));
+    EXPECT_TRUE(torch::equal(p1, p2)) << "decoupled " << decoupled;
+    EXPECT_TRUE(torch::equal(m1, m2));
+    EXPECT_TRUE(torch::equal(v1, v2));
+  }
+  fused::SgdStep s;
+  s.lr = 0.05, s.momentum = 0.9f, s.weightDecay = 1e-3f, s.gradScale = 0.75f;
+  auto p1 = p0.clone(), b1 = m0.clone();
+  fused::sgd(p1.data_ptr<float>(), g.data_ptr<float>(), b1.data_ptr<float>(), n, s);
+  auto p2 = p0.clone(), b2 = m0.clone();
+  pieces([&](int64_t b, int64_t len) {
+    fused::sgd(p2.data_ptr<float>() + b, g.data_ptr<float>() + b, b2.data_ptr<float>() + b, len, s);
+  });
+  EXPECT_TRUE(torch::equal(p1, p2));
+  EXPECT_TRUE(torch::equal(b1, b2));
+}

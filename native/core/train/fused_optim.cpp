@@ -1,7 +1,6 @@
-// sqrt in the loops must vectorise: no errno to set (the arguments are never negative).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-math-errno")
-#endif
+// Compiled with -fno-math-errno and -ffp-contract=off (CMakeLists.txt): the loops
+// vectorise (sqrt has no errno to set; its arguments are never negative), and each element
+// is rounded the same way in the vector body and the scalar tail.
 #include "train/fused_optim.h"
 
 #include <ATen/Parallel.h>

@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <torch/torch.h>
+#include <ATen/record_function.h>
 
 #include <atomic>
 #include <chrono>
@@ -226,6 +227,7 @@ struct Trainer::Impl {
   // the gradients in place without .item(), so steps never wait for the host; returns 1.
   float clipGradients() {
     if (options.gradientClip <= 0) return 1.0f;
+    RECORD_FUNCTION("hextorch::clip_gradients", std::vector<c10::IValue>());  // a named range in LibTorch's profiler
     if (!cuda) {
       double squares = 0;
       for (auto& p : parameters) {
@@ -258,6 +260,7 @@ struct Trainer::Impl {
   // The optimiser step. CPU: one fused pass per parameter over the state torch::optim
   // keeps (so checkpoints keep its format). CUDA: LibTorch's own step.
   void optimizerStep(float gradScale) {
+    RECORD_FUNCTION("hextorch::optimizer_step", std::vector<c10::IValue>());
     if (cuda) {
       optimizer->step();
       return;
