@@ -111,8 +111,8 @@ TEST(FusedOptimizer, AdamAndSgdGiveTheSameBitsWhateverTheSplit) {
     fused::adam(p1.data_ptr<float>(), g.data_ptr<float>(), m1.data_ptr<float>(), v1.data_ptr<float>(), n, s);
     auto p2 = p0.clone(), m2 = m0.clone(), v2 = v0.clone();
     pieces([&](int64_t b, int64_t len) {
-      fused::adam(p2.data_ptr<float>() + b, g.data_ptr<float>() + b, m2.data_ptr<float>() + b,
-                  v2.data_ptr<float>() + b, len, s);
+      fused::adam(p2.data_ptr<float>() + b, g.data_ptr<float>() + b, m2.data_ptr<float>() + b, v2.data_ptr<float>() + b,
+                  len, s);
     });
     EXPECT_FALSE(torch::equal(p1, p0));
     EXPECT_TRUE(torch::equal(p1, p2)) << "decoupled " << decoupled;

@@ -1,5 +1,6 @@
 #include "model/networks.h"
 
+#include "model/layout.h"
 #include "model/norm.h"
 #include "model/pool.h"
 #include "export/graph_builder.h"
@@ -38,10 +39,11 @@ struct BasicBlockImpl : nn::Module {
     return torch::relu_(y);
   }
   // NCHW around the 3x3 convolutions when placeParameters chose it for this block; the
-  // block's output stays in the network's layout.
+  // block's output stays in the network's layout, and each gradient goes back in the layout
+  // its tensor has.
   torch::Tensor convolve(nn::Conv2d& c, const torch::Tensor& x) {
     if (!contiguousConvolutions) return c(x);
-    return c(x.contiguous()).contiguous(at::MemoryFormat::ChannelsLast);
+    return toMemoryFormat(c(toMemoryFormat(x, at::MemoryFormat::Contiguous)), at::MemoryFormat::ChannelsLast);
   }
   std::string describe(interop::GraphBuilder& g, const std::string& x) {
     auto y = g.relu(g.batchNorm(*bn1, g.conv(*conv1, x)));
