@@ -130,5 +130,14 @@ EOF
 rc=${PIPESTATUS[0]}
 set -e
 echo "first-run: load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$log"
+# The figures in one place: setup's steps, then the demo itself (npm run demo less setup).
+awk '
+  /^setup: / && / s  CPU / { line[++n] = $0; if ($2 == "ready") { rw = $(NF-4); rc = $(NF-1) } }
+  /^first-run: npm run demo exit/ { tw = $7; tc = $11 }
+  END {
+    print "first-run: summary"
+    for (i = 1; i <= n; i++) print "  " line[i]
+    if (tw != "" && rw != "") printf "  demo (after setup)                             %6.1f s  CPU %6.1f s\n  npm run demo in all                            %6.1f s  CPU %6.1f s\n", tw - rw, tc - rc, tw, tc
+  }' "$log" | tee -a "$log"
 echo "first-run: log in $log"
 exit "$rc"
