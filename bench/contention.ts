@@ -45,7 +45,12 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+function formatRate(x: number): string {
+  return x.toFixed(x >= 10 ? 0 : 1);
+}
+
 function range(values: number[], digits: number): string {
+  if (values.length === 0) return '-';
   const lo = Math.min(...values).toFixed(digits);
   const hi = Math.max(...values).toFixed(digits);
   return lo === hi ? lo : `${lo}–${hi}`;
@@ -81,12 +86,16 @@ function startLoad(count: number): () => void {
   };
 }
 
+/** A run slower than this is stopped and reported as slower than what it would have had to reach: the section's time stays bounded. */
+const runLimitSeconds = 60;
+
 function runStep(nativeTrainLoop: string, dir: string, preset: string, batches: number, warmup: number, policy: Policy): Sample {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.OMP_WAIT_POLICY;
   delete env.GOMP_SPINCOUNT;
   Object.assign(env, policy.env);
-  const r = spawnSync(nativeTrainLoop, [dir, preset, '256', String(batches), String(policy.threads), '2', 'auto', 'auto', 'cpu', String(warmup)], { encoding: 'utf8', env });
+  const r = spawnSync(nativeTrainLoop, [dir, preset, '256', String(batches), String(policy.threads), '2', 'auto', 'auto', 'cpu', String(warmup)], { encoding: 'utf8', env, timeout: runLimitSeconds * 1000 });
+  if (r.signal === 'SIGTERM') return { samplesPerSecond: 0, cpuMsPerSample: Number.NaN };
   if (r.status !== 0) throw new Error(`native loop failed (${preset}, ${policy.label}): ${r.stderr}`);
   const rate = JSON.parse(r.stdout.trim().split('\n')[0]!) as { samples: number; samplesPerSecond: number; cpuSeconds: number };
   return { samplesPerSecond: rate.samplesPerSecond, cpuMsPerSample: (1000 * rate.cpuSeconds) / rate.samples };
@@ -112,7 +121,7 @@ export async function benchContention(options: { nativeTrainLoop: string; dir: s
             const k = key(model, load, policy);
             const sample = runStep(nativeTrainLoop, dir, model, batches, warmup, policy);
             results.set(k, [...(results.get(k) ?? []), sample]);
-            process.stderr.write(`contention: round ${round + 1}/${rounds}, load ${load}, ${model}, ${policy.label}: ${sample.samplesPerSecond.toFixed(0)} samples/s, ${sample.cpuMsPerSample.toFixed(3)} ms CPU/sample\n`);
+            process.stderr.write(`contention: round ${round + 1}/${rounds}, load ${load}, ${model}, ${policy.label}: ${sample.samplesPerSecond ? `${sample.samplesPerSecond.toFixed(0)} samples/s, ${sample.cpuMsPerSample.toFixed(3)} ms CPU/sample` : `stopped after ${runLimitSeconds} s`}\n`);
           }
         }
       } finally {
@@ -127,12 +136,13 @@ export async function benchContention(options: { nativeTrainLoop: string; dir: s
       for (const policy of list) {
         const samples = results.get(key(model, load, policy))!;
         const rate = samples.map((s) => s.samplesPerSecond);
-        const cpu = samples.map((s) => s.cpuMsPerSample);
+        const cpu = samples.map((s) => s.cpuMsPerSample).filter(Number.isFinite);
+        const stopped = samples.filter((x) => x.samplesPerSecond === 0).length;
         rows.push({
           name: `${model}, ${load === 0 ? 'no load added' : `${load} busy process${load > 1 ? 'es' : ''}`}, ${policy.label}`,
-          value: median(rate),
+          value: stopped === samples.length ? `< ${formatRate(((batches + warmup) * 256) / runLimitSeconds)}` : median(rate),
           unit: 'samples/s',
-          note: `range ${range(rate, 0)}; CPU ${median(cpu).toFixed(3)} ms/sample (${range(cpu, 3)}); ${(median(rate) / reference).toFixed(2)}x libgomp's default`,
+          note: `${stopped ? `${stopped} of ${samples.length} run(s) stopped after ${runLimitSeconds} s (counted as 0); ` : ''}range ${range(rate, 0)}; CPU ${cpu.length ? median(cpu).toFixed(3) : '-'} ms/sample (${range(cpu, 3)}); ${reference > 0 ? `${(median(rate) / reference).toFixed(2)}x libgomp's default` : "libgomp's default stopped"}`,
         });
       }
     }

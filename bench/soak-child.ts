@@ -37,6 +37,8 @@ export interface SoakResult {
   temporaries: number;
   historyLines: number;
   stateBytes: number;
+  /** Mini-epochs (one batch each) in one pass over the training data (a quarter of an epoch with augmentation 'all'). */
+  passMiniEpochs: number;
   execArgv: string[];
 }
 
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
     temporaries: entries.filter((e) => e.startsWith('.tmp-') || e.endsWith('.tmp')).length,
     historyLines: history.length,
     stateBytes: readFileSync(join(checkpointDir, kept[kept.length - 1]!, 'state.json')).length,
+    passMiniEpochs: Math.ceil(trainLoader.length / 4),
     execArgv: process.execArgv,
   };
   trainer.dispose();

@@ -21,6 +21,7 @@
 #include "train_rules_wrap.h"
 #include "trainer_wrap.h"
 #include "util/error.h"
+#include "util/memory.h"
 
 namespace hextorch::binding {
 namespace {
@@ -265,6 +266,7 @@ Napi::Value readPosition(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
+  shareMallocArenas();  // before the loaders' and the trainer's threads start
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);
   Napi::Function batch = BatchWrap::define(env);

@@ -1,12 +1,20 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "util/memory.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace {
 
@@ -20,9 +28,41 @@ long residentAnonKiB() {
   return -1;
 }
 
+#if defined(__GLIBC__)
+// glibc's arenas, counted from malloc_info's report (one <heap> element per arena).
+int arenas() {
+  char* text = nullptr;
+  size_t size = 0;
+  FILE* out = open_memstream(&text, &size);
+  malloc_info(0, out);
+  std::fclose(out);
+  int count = 0;
+  for (const char* p = text; (p = std::strstr(p, "<heap nr=")) != nullptr; ++p) ++count;
+  std::free(text);
+  return count;
+}
+#endif
+
 }  // namespace
 
 #if defined(__GLIBC__)
+TEST(Memory, ThreadsStartedAfterShareMallocArenasGetNoNewArenas) {
+  hextorch::shareMallocArenas();
+  const int before = arenas();
+  // Each new thread's first malloc would get an arena of its own (up to 8 per core).
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([] {
+      void* volatile block = std::malloc(4096);  // volatile: the pair must not be optimised away
+      std::memset(block, 1, 4096);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // all alive at once
+      std::free(block);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_LE(arenas(), std::max(before, 2)) << before << " arenas before the threads";
+}
+
 TEST(Memory, ReleaseFreeMemoryGivesFreedHeapPagesBack) {
   // 48 MiB in 1 KiB blocks, all touched; freeing all but the newest leaves them free
   // inside the heap below a live block, where free() itself never returns them.

@@ -1,9 +1,13 @@
-#!/usr/bin/env -S node --min-semi-space-size=4 --max-semi-space-size=4
-// V8's young generation is fixed at 4 MiB per semi-space. A run's JavaScript allocates
-// little per step, and with node's default sizing the young generation grows in doublings
-// up to 16 MiB per semi-space over thousands of mini-epochs: the heap kept growing for
-// hours without anything leaking (docs/benchmarks.md, Soak). bench/soak.ts reads these
-// flags from this line.
+#!/usr/bin/env -S node --optimize-for-size --min-semi-space-size=1 --max-semi-space-size=1
+// V8 sized for memory rather than speed: a run's JavaScript is a thin layer that allocates
+// little per step, and with node's defaults V8's heap kept growing for hours without
+// anything leaking (docs/benchmarks.md, Soak): the young generation grows in doublings up
+// to 16 MiB per semi-space, and the old generation's limit is set far above what is live,
+// so it fills with garbage between full collections. --optimize-for-size keeps that limit
+// a few MiB above what is live (full collections every few hundred mini-epochs, a few
+// milliseconds each) and the young generation at 1 MiB per semi-space, which the two
+// semi-space flags pin (node 20 applies that size under this flag already). The process CPU
+// per mini-epoch did not change. bench/soak.ts reads these flags from this line.
 /** The hextorch command line. Exit codes: 0 ok, 1 failure, 2 bad usage or options (or a run directory in use), 130/143 interrupted. */
 import { HextorchError } from '../errors';
 import { UsageError } from './args';

@@ -21,12 +21,14 @@ describe('hextorch CLI', () => {
     assert.ok(info.threads >= 1);
   });
 
-  test('run as a program, the CLI starts node with a young generation of fixed size', () => {
-    // The shebang passes V8 the same minimum and maximum semi-space (docs/benchmarks.md, Soak).
+  test('run as a program, the CLI starts node sized for memory, with a young generation of fixed size', () => {
+    // The shebang passes V8 --optimize-for-size and the same minimum and maximum
+    // semi-space (docs/benchmarks.md, Soak).
     const shebang = readFileSync(cliPath, 'utf8').split('\n', 1)[0]!;
     const min = /--min-semi-space-size=(\d+)/.exec(shebang)?.[1];
     const max = /--max-semi-space-size=(\d+)/.exec(shebang)?.[1];
     assert.match(shebang, /^#!\/usr\/bin\/env -S node /);
+    assert.match(shebang, / --optimize-for-size( |$)/);
     assert.ok(min !== undefined && min === max, shebang);
     // Executed directly (as the installed `hextorch` and `npm run demo` run it), node accepts the flags.
     const direct = spawnSync(cliPath, ['info', '--json'], { encoding: 'utf8' });

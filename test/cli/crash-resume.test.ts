@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { before, describe, test, type TestContext } from 'node:test';
 import { runCli, startCli, tempDir } from '../helpers';
 
 const root = tempDir();
@@ -229,19 +229,33 @@ async function newestCheckpoint(run: string) {
   return { newest: all[all.length - 1]?.name, valid: valid?.name, latest: readFileSync(join(dir, 'latest'), 'utf8').trim(), temporaries: readdirSync(dir).filter((e) => e.startsWith('.tmp-') || e.endsWith('.tmp')) };
 }
 
+type Checkpoints = Awaited<ReturnType<typeof newestCheckpoint>>;
+
+/**
+ * A run on a tmpfs of its own (48 MiB, at `name`) that has trained one epoch: `body` gets
+ * the mount, the run directory and its newest checkpoint, and the tmpfs is unmounted
+ * afterwards. Skips the test where no tmpfs can be mounted.
+ */
+async function withTmpfsRun(t: TestContext, name: string, body: (mount: string, run: string, before: Checkpoints) => Promise<void>): Promise<void> {
+  const mount = join(root, name);
+  const skip = mountTmpfs(mount, '48m');
+  if (skip) {
+    t.skip(skip);
+    return;
+  }
+  try {
+    const run = join(mount, 'run');
+    const first = runCli([...trainArgs(run), '--epochs', '1']);
+    assert.equal(first.status, 0, first.stderr);
+    await body(mount, run, await newestCheckpoint(run));
+  } finally {
+    umount(mount);
+  }
+}
+
 describe('I/O errors: a clean error, the newest good checkpoint intact, resume afterwards', () => {
-  test('a full disk (tmpfs) during a checkpoint write', async (t) => {
-    const mount = join(root, 'full-disk');
-    const skip = mountTmpfs(mount, '48m');
-    if (skip) {
-      t.skip(skip);
-      return;
-    }
-    try {
-      const run = join(mount, 'run');
-      const first = runCli([...trainArgs(run), '--epochs', '1']);
-      assert.equal(first.status, 0, first.stderr);
-      const before = await newestCheckpoint(run);
+  test('a full disk (tmpfs) during a checkpoint write', (t) =>
+    withTmpfsRun(t, 'full-disk', async (mount, run, before) => {
       const metricsBefore = readFileSync(join(run, 'metrics.jsonl'), 'utf8');
       // Leave 64 KiB: the next mini-epoch's line fits, its checkpoint's model.pt does not.
       const free = () => { const s = statfsSync(mount); return s.bavail * s.bsize; };
@@ -263,23 +277,10 @@ describe('I/O errors: a clean error, the newest good checkpoint intact, resume a
       assert.equal(summaryOf(resumed.stdout).weightsDigest, reference.weightsDigest);
       assert.ok(readFileSync(join(run, 'metrics.jsonl'), 'utf8').startsWith(metricsBefore));
       assert.equal(deterministicMetrics(run), deterministicMetrics(join(root, 'reference')));
-    } finally {
-      umount(mount);
-    }
-  });
+    }));
 
-  test('a read-only run directory', async (t) => {
-    const mount = join(root, 'read-only');
-    const skip = mountTmpfs(mount, '48m');
-    if (skip) {
-      t.skip(skip);
-      return;
-    }
-    try {
-      const run = join(mount, 'run');
-      const first = runCli([...trainArgs(run), '--epochs', '1']);
-      assert.equal(first.status, 0, first.stderr);
-      const before = await newestCheckpoint(run);
+  test('a read-only run directory', (t) =>
+    withTmpfsRun(t, 'read-only', async (mount, run, before) => {
       mountCommand('-o', 'remount,ro', mount);
       const refused = runCli(trainArgs(run));
       assert.equal(refused.status, 1, refused.stdout + refused.stderr);
@@ -303,8 +304,5 @@ describe('I/O errors: a clean error, the newest good checkpoint intact, resume a
       const resumed = runCli(trainArgs(run));
       assert.equal(resumed.status, 0, resumed.stderr);
       assert.equal(summaryOf(resumed.stdout).weightsDigest, reference.weightsDigest);
-    } finally {
-      umount(mount);
-    }
-  });
+    }));
 });

@@ -119,7 +119,10 @@ BatchStream::BatchStream(std::shared_ptr<const Dataset> dataset, const StreamOpt
     std::lock_guard<std::mutex> lock(mutex_);
     startEpochLocked(0, 0, false);
   }
-  for (int w = 0; w < options_.workers; ++w) workers_.emplace_back([this] { workerLoop(); });
+  for (int w = 0; w < options_.workers; ++w) {
+    workers_.emplace_back([this] { workerLoop(); });
+    workerHandles_.push_back(workers_.back().native_handle());
+  }
 }
 
 BatchStream::~BatchStream() {
@@ -176,10 +179,10 @@ uint64_t BatchStream::prefetched() const {
 
 double BatchStream::readerCpuSeconds() const {
   double total = 0;
-  for (auto& worker : const_cast<std::vector<std::thread>&>(workers_)) {
+  for (auto handle : workerHandles_) {
     clockid_t clock;
     timespec t;
-    if (pthread_getcpuclockid(worker.native_handle(), &clock) == 0 && clock_gettime(clock, &t) == 0)
+    if (pthread_getcpuclockid(handle, &clock) == 0 && clock_gettime(clock, &t) == 0)
       total += t.tv_sec + t.tv_nsec * 1e-9;
   }
   return total;

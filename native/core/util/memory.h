@@ -4,6 +4,10 @@
 
 namespace hextorch {
 
+/// Caps glibc's malloc arenas at two for the threads started from now on (see
+/// memory.cpp). Process-wide, idempotent; called when the addon loads.
+void shareMallocArenas();
+
 /// Keeps freed blocks in the process instead of returning them to the system after every
 /// training step (glibc's mallopt; see memory.cpp). Process-wide, idempotent.
 void keepFreedMemory();
