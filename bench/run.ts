@@ -23,6 +23,7 @@ import { benchPlay } from './play';
 import { benchScale } from './scale';
 import { benchContention } from './contention';
 import { openMpWaitVariables } from '../src/openmp-wait';
+import { describeCpu } from './machine';
 
 const repo = resolve(__dirname, '..', '..');
 const work = join(repo, '.hextorch', 'bench');
@@ -654,6 +655,9 @@ async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const i = info();
   console.log(`hextorch ${i.version}, LibTorch ${i.torchVersion}, CUDA ${i.cuda.available ? i.cuda.devices.join(', ') : 'none'}, ${readdirSync('/sys/devices/system/cpu').filter((c) => /^cpu\d+$/.test(c)).length} CPUs${quick ? ', --quick' : ''}`);
+  const cpu = describeCpu();
+  console.log(`CPU: ${cpu.model}`);
+  console.log(`CPU flags: ${cpu.flags.join(' ')}`);
   if (wanted('import')) await benchImport();
   if (wanted('stream')) await benchStream();
   if (wanted('trainer')) await benchTrainer();
@@ -680,7 +684,7 @@ async function main(): Promise<void> {
     report(`soak: ${total.toLocaleString('en-US')} mini-epochs of tiny, a checkpoint each (issue 9)`, await benchSoak(work, quick, soakMiniEpochs));
   }
   const out = join(repo, 'bench-results.json');
-  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), quick, torch: i.torchVersion, results }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), quick, torch: i.torchVersion, cpu, results }, null, 2)}\n`);
   console.log(`\nJSON: ${out}`);
 }
 
