@@ -14,7 +14,6 @@
 //                full (the readers should be asleep);
 //         fed:   every step takes the loader's next batch.
 //       Prints the step rate, the process CPU time and the reader threads' CPU time.
-#include <time.h>
 
 #include <chrono>
 #include <cstdio>
@@ -26,18 +25,13 @@
 
 #include "data/batch_stream.h"
 #include "train/trainer.h"
+#include "util/cpu_time.h"
 #include "util/crc32c.h"
 #include "util/serial_executor.h"
 
 using namespace hextorch;
 
 namespace {
-
-double processCpuSeconds() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 double since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -9,7 +9,6 @@
 //
 // Besides the wall-clock rate it prints the process CPU time per sample, which stays
 // comparable on a machine shared with other work.
-#include <time.h>
 
 #include <chrono>
 #include <cstdio>
@@ -24,6 +23,7 @@
 #include "model/networks.h"
 #include "runtime/info.h"
 #include "train/trainer.h"
+#include "util/cpu_time.h"
 #include "util/serial_executor.h"
 
 using namespace hextorch;
@@ -48,12 +48,7 @@ int trainLoop(const std::string& dir, const std::string& preset, int batchSize, 
     train::Trainer trainer(o);
     for (int i = 0; i < warmup; ++i) trainer.trainStep(*stream.next());
     trainer.takeTrainMetrics();
-    auto cpuNow = [] {
-      timespec t;
-      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-      return t.tv_sec + t.tv_nsec * 1e-9;
-    };
-    double cpuStart = cpuNow();
+    double cpuStart = processCpuSeconds();
     auto start = std::chrono::steady_clock::now();
     long samples = 0;
     for (int i = 0; i < batches; ++i) {
@@ -63,7 +58,7 @@ int trainLoop(const std::string& dir, const std::string& preset, int batchSize, 
     }
     trainer.takeTrainMetrics();  // reads the device's sums: waits for the last step
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    double cpuSeconds = cpuNow() - cpuStart;
+    double cpuSeconds = processCpuSeconds() - cpuStart;
     std::printf(
         "{\"samples\":%ld,\"seconds\":%.4f,\"samplesPerSecond\":%.1f,\"cpuSeconds\":%.4f,\"memoryFormat\":\"%s\","
         "\"precision\":\"%s\"}\n",

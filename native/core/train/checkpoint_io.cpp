@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "util/cpu_time.h"
 #include "util/error.h"
 #include "util/hash_pipeline.h"
 #include "util/sha256.h"
@@ -27,11 +27,6 @@ std::string reason(int err) { return err == ENOSPC ? "the disk is full (ENOSPC)"
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-double threadCpuSeconds() {
-  timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
 
 // The archive writer's sink. It never throws and always reports the whole chunk as
 // written: LibTorch's zip writer throws from its callbacks (and then again from its

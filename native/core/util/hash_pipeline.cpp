@@ -1,6 +1,6 @@
 #include "util/hash_pipeline.h"
 
-#include <time.h>
+#include "util/cpu_time.h"
 
 #include <chrono>
 #include <system_error>
@@ -24,14 +24,6 @@ HashPipeline::~HashPipeline() {
   changed_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
-
-namespace {
-double threadCpuSeconds() {
-  timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
-}  // namespace
 
 void HashPipeline::hash(const void* data, size_t size) {
   auto start = std::chrono::steady_clock::now();
