@@ -17,20 +17,34 @@ using namespace hextorch::data;
 
 namespace {
 
+// Generates `games` synthetic games on a `boardSize` board into the dataset directory `dir`.
+void generateInto(const std::string& dir, uint64_t games, int boardSize, uint64_t seed) {
+  GenerateOptions options;
+  options.games = games;
+  options.boardSize = boardSize;
+  options.seed = seed;
+  options.build.outDir = dir;
+  generateDataset(options);
+}
+
 // One small dataset shared by the tests of this file: 7x7, a few thousand positions.
 const std::string& smallDataset() {
   static testsupport::TempDir dir;
   static bool made = false;
   if (!made) {
-    GenerateOptions options;
-    options.games = 300;
-    options.boardSize = 7;
-    options.seed = 4;
-    options.build.outDir = dir.path();
-    generateDataset(options);
+    generateInto(dir.path(), 300, 7, 4);
     made = true;
   }
   return dir.path();
+}
+
+// The options of a stream of `batchSize` examples built by `workers` readers; a test sets
+// the rest (seed, prefetch) on what this returns.
+StreamOptions streamOptions(int batchSize, int workers) {
+  StreamOptions options;
+  options.batchSize = batchSize;
+  options.workers = workers;
+  return options;
 }
 
 std::vector<std::shared_ptr<Batch>> epoch(BatchStream& stream) {
@@ -82,9 +96,7 @@ TEST(EpochOrder, ChangesEveryEpochAndIsIdentityWithoutShuffle) {
 
 TEST(BatchStream, AugmentationMatchesTheSymmetryTable) {
   auto dataset = Dataset::open(smallDataset(), Split::Train);
-  StreamOptions options;
-  options.batchSize = 64;
-  options.workers = 2;
+  StreamOptions options = streamOptions(64, 2);
   options.seed = 3;
   BatchStream stream(dataset, options);
   EpochOrder order(dataset->size(), Augment::All, true, 3, 0);
@@ -118,9 +130,7 @@ TEST(BatchStream, CoversEveryPositionUnderEverySymmetryForAnyWorkersAndBatchSize
   for (int workers : {1, 3}) {
     for (int batchSize : {32, 77}) {
       for (bool dropLast : {false, true}) {
-        StreamOptions options;
-        options.batchSize = batchSize;
-        options.workers = workers;
+        StreamOptions options = streamOptions(batchSize, workers);
         options.dropLast = dropLast;
         BatchStream stream(dataset, options);
         uint64_t examples = 0;
@@ -138,9 +148,7 @@ TEST(BatchStream, SameSeedGivesTheSameStreamWithAnyWorkers) {
   auto dataset = Dataset::open(smallDataset(), Split::Train);
   std::vector<std::shared_ptr<Batch>> reference;
   for (int workers : {1, 2, 4}) {
-    StreamOptions options;
-    options.batchSize = 50;
-    options.workers = workers;
+    StreamOptions options = streamOptions(50, workers);
     BatchStream stream(dataset, options);
     auto batches = epoch(stream);
     if (reference.empty())
@@ -154,9 +162,7 @@ TEST(BatchStream, SameSeedGivesTheSameStreamWithAnyWorkers) {
 
 TEST(BatchStream, SeekResumesExactly) {
   auto dataset = Dataset::open(smallDataset(), Split::Train);
-  StreamOptions options;
-  options.batchSize = 64;
-  options.workers = 2;
+  StreamOptions options = streamOptions(64, 2);
   BatchStream reference(dataset, options);
   auto epoch0 = epoch(reference);
   auto epoch1 = epoch(reference);
@@ -180,9 +186,7 @@ TEST(BatchStream, SeekResumesExactly) {
 // next batch taken wakes one to refill the queue.
 TEST(BatchStream, ReadersSleepOnceThePrefetchQueueIsFull) {
   auto dataset = Dataset::open(smallDataset(), Split::Train);
-  StreamOptions options;
-  options.batchSize = 16;
-  options.workers = 2;
+  StreamOptions options = streamOptions(16, 2);
   options.prefetch = 4;
   BatchStream stream(dataset, options);
   auto waitFull = [&] {
@@ -206,9 +210,7 @@ TEST(BatchStream, ReadersSleepOnceThePrefetchQueueIsFull) {
 // must still be woken to build from the new cursor.
 TEST(BatchStream, SeekWithinTheEpochWakesReadersAsleepOnAFullQueue) {
   auto dataset = Dataset::open(smallDataset(), Split::Train);
-  StreamOptions options;
-  options.batchSize = 16;
-  options.workers = 2;
+  StreamOptions options = streamOptions(16, 2);
   options.prefetch = 4;
   BatchStream stream(dataset, options);
   BatchStream reference(dataset, options);
@@ -236,9 +238,7 @@ TEST(BatchStream, AOneGroupDatasetIsReadAndHeldOnceWhateverThePasses) {
   auto dataset = Dataset::open(smallDataset(), Split::Train);
   ASSERT_LE(dataset->size(), EpochOrder::kWindowRecords * EpochOrder::kGroupWindows) << "the dataset is one group";
   for (int workers : {1, 2}) {
-    StreamOptions options;
-    options.batchSize = 64;
-    options.workers = workers;
+    StreamOptions options = streamOptions(64, workers);
     BatchStream stream(dataset, options);
     stream.next();
     const auto first = stream.groupCacheStats();
@@ -265,17 +265,10 @@ TEST(BatchStream, AOneGroupDatasetIsReadAndHeldOnceWhateverThePasses) {
 // come from its own record. A dataset of several windows, so the windows are permuted.
 TEST(BatchStream, ExamplesComeFromTheirRecordsWhenWindowsArePermuted) {
   static testsupport::TempDir dir;
-  GenerateOptions generate;
-  generate.games = 1200;
-  generate.boardSize = 5;
-  generate.seed = 11;
-  generate.build.outDir = dir.path();
-  generateDataset(generate);
+  generateInto(dir.path(), 1200, 5, 11);
   auto dataset = Dataset::open(dir.path(), Split::Train);
   ASSERT_GE(dataset->size(), 3 * EpochOrder::kWindowRecords) << "needs several full windows";
-  StreamOptions options;
-  options.batchSize = 256;
-  options.workers = 2;
+  StreamOptions options = streamOptions(256, 2);
   options.seed = 5;
   BatchStream stream(dataset, options);
   const RecordLayout& layout = dataset->layout();
