@@ -37,6 +37,12 @@ if (soakMiniEpochs !== undefined && !(Number.isInteger(soakMiniEpochs) && soakMi
   process.exit(2);
 }
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const sections = ['import', 'stream', 'trainer', 'learning', 'orchestrator', 'distributed', 'play', 'scale', 'contention', 'soak'];
+const unknownSections = (only ?? []).filter((name) => !sections.includes(name));
+if (unknownSections.length > 0) {
+  console.error(`bench: --only=${only!.join(',')}: no section named ${unknownSections.join(', ')}; expected some of ${sections.join(', ')}`);
+  process.exit(2);
+}
 const shared = process.env.HEXTORCH_SHARED_DATA ?? resolve(repo, '..', 'shared', 'data');
 const neurohexFile = join(shared, 'neurohex', 'raw_games.dat');
 const python = process.env.HEXTORCH_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
