@@ -31,12 +31,18 @@ Flags:
   --threads N             trainer section: CPU threads (default 2)
   --device D              trainer section: cpu (default), cuda or cuda:N (bf16; scripts/gpu-check.sh)
   --batch-sizes B[,B...]  trainer section: batch sizes (default 256)
+  --models M[,M...]       trainer section: tiny, resnet, snowflake (default all three)
+  --rounds N              trainer section: rounds of alternating fresh processes per row, each
+                          contender once a round (default 2; --quick 1)
   --learning-samples N    learning section: training samples per run, rounded to batches of 256
                           (default 102,400; --quick 25,600)
   --learning-seeds K      learning section: seeds, each trained in fp32 and bf16 (default 3; --quick 2)
   --soak-mini-epochs N    soak section: mini-epochs, at least 20 (default 2,000; --quick 300)
   --help, -h              this text
 Flags take --flag=value or --flag value. Exit codes: 0 done, 1 a section failed, 2 bad flags.`;
+
+export const TRAINER_MODELS = ['tiny', 'resnet', 'snowflake'] as const;
+export type TrainerModel = (typeof TRAINER_MODELS)[number];
 
 export interface BenchOptions {
   help: boolean;
@@ -46,6 +52,10 @@ export interface BenchOptions {
   threads: number;
   device: string;
   batchSizes: number[];
+  /** The trainer section's models, in the order they run. */
+  models: TrainerModel[];
+  /** The trainer section's rounds; undefined: 2 (--quick 1). */
+  rounds: number | undefined;
   learningSamples: number | undefined;
   learningSeeds: number | undefined;
   soakMiniEpochs: number | undefined;
@@ -61,6 +71,8 @@ const FLAGS = {
   threads: { type: 'string' },
   device: { type: 'string' },
   'batch-sizes': { type: 'string' },
+  models: { type: 'string' },
+  rounds: { type: 'string' },
   'learning-samples': { type: 'string' },
   'learning-seeds': { type: 'string' },
   'soak-mini-epochs': { type: 'string' },
@@ -105,6 +117,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const device = values.device ?? 'cpu';
   if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new BenchUsageError(`--device=${device}: expected cpu, cuda or cuda:N`);
   const batchSizes = integers('batch-sizes', values['batch-sizes'] ?? '256', 1, true);
+  const models = (values.models ?? TRAINER_MODELS.join(',')).split(',');
+  const unknownModels = models.filter((m) => !(TRAINER_MODELS as readonly string[]).includes(m));
+  if (unknownModels.length > 0) throw new BenchUsageError(`--models=${values.models}: no model named ${unknownModels.map((m) => `'${m}'`).join(', ')}; expected some of ${TRAINER_MODELS.join(', ')}`);
   return {
     help: values.help ?? false,
     quick: values.quick ?? false,
@@ -112,6 +127,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     threads: integer('threads', values.threads, 1) ?? 2,
     device,
     batchSizes,
+    models: models as TrainerModel[],
+    rounds: integer('rounds', values.rounds, 1),
     learningSamples: integer('learning-samples', values['learning-samples'], 256),
     learningSeeds: integer('learning-seeds', values['learning-seeds'], 1),
     soakMiniEpochs: integer('soak-mini-epochs', values['soak-mini-epochs'], 20),

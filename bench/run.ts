@@ -23,7 +23,7 @@ import { benchScale } from './scale';
 import { benchContention } from './contention';
 import { openMpWaitVariables } from '../src/openmp-wait';
 import { describeCpu } from './machine';
-import { BENCH_USAGE, type BenchOptions, type BenchSection, BenchUsageError, parseBenchArgs } from './options';
+import { BENCH_USAGE, type BenchOptions, type BenchSection, BenchUsageError, parseBenchArgs, type TrainerModel } from './options';
 
 const repo = resolve(__dirname, '..', '..');
 const work = join(repo, '.hextorch', 'bench');
@@ -304,9 +304,9 @@ function runPython(dir: string, preset: string, batches: number, precision: stri
   return JSON.parse(r.stdout);
 }
 
-type Preset = 'tiny' | 'resnet' | 'snowflake';
+type Preset = TrainerModel;
 /** --device=cuda runs the trainer section on the GPU (bf16; scripts/gpu-check.sh). */
-const { threads, device, batchSizes } = options;
+const { threads, device, batchSizes, models } = options;
 
 function range(values: number[], digits = 2): string {
   const lo = Math.min(...values);
@@ -350,8 +350,9 @@ async function benchTrainer(): Promise<void> {
     }
   }
   const targets: Record<Preset, number> = { tiny: 1.3, resnet: 1.1, snowflake: 1.1 };
-  const plan: Array<[Preset, number]> = [['tiny', quick ? 12 : 40], ['resnet', quick ? 2 : 4], ['snowflake', quick ? 2 : 4]];
-  const reps = quick ? 1 : 2;
+  const batchesPerRun: Record<Preset, number> = { tiny: quick ? 12 : 40, resnet: quick ? 2 : 4, snowflake: quick ? 2 : 4 };
+  const plan = models.map((preset) => [preset, batchesPerRun[preset]] as const);
+  const reps = options.rounds ?? (quick ? 1 : 2);
   for (const [preset, cpuBatches] of plan) {
    for (const batchSize of batchSizes) {
     const batches = cpu ? cpuBatches : 50;

@@ -25,7 +25,7 @@ describe('bench command line', () => {
       const r = bench(flag.split(' '));
       assert.equal(r.status, 0, r.stderr);
       for (const section of BENCH_SECTIONS) assert.match(r.stdout, new RegExp(`^  ${section} `, 'm'), `section ${section}`);
-      for (const name of ['--only', '--quick', '--threads', '--device', '--batch-sizes', '--learning-samples', '--learning-seeds', '--soak-mini-epochs', '--help']) {
+      for (const name of ['--only', '--quick', '--threads', '--device', '--batch-sizes', '--models', '--rounds', '--learning-samples', '--learning-seeds', '--soak-mini-epochs', '--help']) {
         assert.match(r.stdout, new RegExp(`^  ${name}\\b`, 'm'), `flag ${name}`);
       }
       assert.equal(r.stderr, '');
@@ -42,6 +42,8 @@ describe('bench command line', () => {
       [['trainer'], /^bench: unexpected argument 'trainer'/],
       [['--only=trainer,nope'], /^bench: --only=trainer,nope: no section named 'nope'/],
       [['--batch-sizes=256,0'], /^bench: --batch-sizes=256,0: expected a comma-separated list of integers >= 1$/],
+      [['--models=tiny,huge'], /^bench: --models=tiny,huge: no model named 'huge'; expected some of tiny, resnet, snowflake$/],
+      [['--rounds=0'], /^bench: --rounds=0: expected an integer >= 1$/],
       [['--device=tpu'], /^bench: --device=tpu: expected cpu, cuda or cuda:N$/],
       [['--soak-mini-epochs=5'], /^bench: --soak-mini-epochs=5: expected an integer >= 20$/],
     ];
@@ -56,9 +58,9 @@ describe('bench command line', () => {
 
   test('the flags as the docs and scripts use them parse to the options each section reads', () => {
     const defaults = parseBenchArgs([]);
-    assert.deepEqual(defaults, { help: false, quick: false, only: undefined, threads: 2, device: 'cpu', batchSizes: [256], learningSamples: undefined, learningSeeds: undefined, soakMiniEpochs: undefined });
-    const o = parseBenchArgs(['--only=trainer,soak', '--quick', '--threads=1', '--device=cuda', '--batch-sizes=256,1024', '--learning-samples=25600', '--learning-seeds=2', '--soak-mini-epochs=5000']);
-    assert.deepEqual(o, { help: false, quick: true, only: ['trainer', 'soak'], threads: 1, device: 'cuda', batchSizes: [256, 1024], learningSamples: 25_600, learningSeeds: 2, soakMiniEpochs: 5000 });
+    assert.deepEqual(defaults, { help: false, quick: false, only: undefined, threads: 2, device: 'cpu', batchSizes: [256], models: ['tiny', 'resnet', 'snowflake'], rounds: undefined, learningSamples: undefined, learningSeeds: undefined, soakMiniEpochs: undefined });
+    const o = parseBenchArgs(['--only=trainer,soak', '--quick', '--threads=1', '--device=cuda', '--batch-sizes=256,1024', '--models=snowflake,tiny', '--rounds=4', '--learning-samples=25600', '--learning-seeds=2', '--soak-mini-epochs=5000']);
+    assert.deepEqual(o, { help: false, quick: true, only: ['trainer', 'soak'], threads: 1, device: 'cuda', batchSizes: [256, 1024], models: ['snowflake', 'tiny'], rounds: 4, learningSamples: 25_600, learningSeeds: 2, soakMiniEpochs: 5000 });
     // A space between flag and value means the same.
     assert.deepEqual(parseBenchArgs(['--only', 'trainer', '--threads', '1']), { ...defaults, only: ['trainer'], threads: 1 });
   });
