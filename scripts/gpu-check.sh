@@ -15,8 +15,12 @@
 # node modules with `npm ci` as before.
 #
 # GPU_CHECK_CPU=1 runs the same steps without CUDA (any LibTorch, e.g. Debian's): the
-# build, ctest, the Node tests (test/gpu skips) and a short CPU trainer bench. It checks
-# the script and the bundle on a machine without a GPU.
+# build, ctest, the Node tests (test/gpu's CUDA tests skip) and a short CPU trainer bench
+# (tiny, --quick). It checks the script and the bundle on a machine without a GPU.
+#
+# GPU_CHECK_TESTS=0 skips ctest and the Node tests, GPU_CHECK_BENCH=0 the bench (the build
+# always runs, incrementally), so that the check can be split over two calls of a
+# time-limited machine; GPU_CHECK_BENCH_FLAGS adds flags to the bench (e.g. --rounds=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -147,14 +151,19 @@ console.log(JSON.stringify(i));
 if (process.argv[1] !== '1' && !i.cuda.available) { console.error('gpu-check: the addon sees no CUDA device'); process.exit(1); }
 " "$cpu_mode"
 
-step "tests (ctest, then node --test)"
-bash scripts/test.sh
+if [ "${GPU_CHECK_TESTS:-1}" != 0 ]; then
+  step "tests (ctest, then node --test)"
+  bash scripts/test.sh
+fi
 
-if [ "$cpu_mode" = 1 ]; then
-  step "trainer bench (CPU, --quick)"
-  node dist/bench/run.js --only=trainer --quick
+read -r -a bench_flags <<< "${GPU_CHECK_BENCH_FLAGS:-}"
+if [ "${GPU_CHECK_BENCH:-1}" = 0 ]; then
+  :
+elif [ "$cpu_mode" = 1 ]; then
+  step "trainer bench (CPU, tiny, --quick)"
+  node dist/bench/run.js --only=trainer --quick --models=tiny "${bench_flags[@]}"
 else
   step "trainer bench (CUDA, bf16, batch 256 and 1024)"
-  node dist/bench/run.js --only=trainer --device=cuda --batch-sizes=256,1024
+  node dist/bench/run.js --only=trainer --device=cuda --batch-sizes=256,1024 "${bench_flags[@]}"
 fi
 step "passed"
