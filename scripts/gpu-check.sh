@@ -85,6 +85,8 @@ if [ -f "$bundle/node.tar.xz" ]; then
     echo "gpu-check: OpenSSL headers from the bundle, library $crypto"
     cmake_defs+=("--CDOPENSSL_INCLUDE_DIR=$deps/include" "--CDOPENSSL_CRYPTO_LIBRARY=$crypto")
   fi
+  # No registry here: npm (where a test reaches for it) fails at once instead of retrying.
+  export npm_config_offline=true
   if [ -z "${HEXTORCH_SHARED_DATA:-}" ] && [ ! -d ../shared/data ] && [ -f "$bundle/shared-data.tar.xz" ]; then
     [ -d "$unpacked/shared/data" ] || unpack shared-data "$unpacked/shared"
     export HEXTORCH_SHARED_DATA=$(cd "$unpacked/shared/data" && pwd)
@@ -98,6 +100,9 @@ echo "gpu-check: node $(node --version) ($NODE)"
 
 step "PyTorch"
 prefix=$("$PYTHON" -c 'import torch; print(torch.utils.cmake_prefix_path)')
+# Debian's python3-torch names a folder it does not ship; CMake then finds the system's
+# LibTorch (the same library).
+[ -d "$prefix" ] || echo "gpu-check: $prefix is not there: CMake looks for the system's LibTorch"
 # GPU_CHECK_CPU selects the mode; the Python block prints what it finds and, in GPU mode,
 # the compute capability for TORCH_CUDA_ARCH_LIST.
 arch=$(GPU_CHECK_CPU=$cpu_mode "$PYTHON" - <<'PY'
