@@ -66,6 +66,7 @@ if [ -f "$bundle/node.tar.xz" ]; then
     else
       rm -rf node_modules
       unpack node_modules .
+      touch node_modules/.package-lock.json  # current for setup.sh, which compares it with the lock file
     fi
   fi
   # Build dependencies: the system's where it has them, else the bundle's
