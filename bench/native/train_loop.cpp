@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,7 @@
 
 #include "data/batch_stream.h"
 #include "model/networks.h"
+#include "model/norm.h"
 #include "runtime/info.h"
 #include "train/trainer.h"
 #include "util/cpu_time.h"
@@ -46,6 +48,13 @@ int trainLoop(const std::string& dir, const std::string& preset, int batchSize, 
     o.precision = precision;
     o.memoryFormat = memoryFormat;
     train::Trainer trainer(o);
+    // HEXTORCH_BENCH_FUSED_NORM=0: LibTorch's batch norm, add and ReLU instead of the fused
+    // bf16 kernel (model/batch_norm_relu.h), for a before/after in alternating processes.
+    // An override in scope turns the fusion off (model/norm.h); steps run on this thread.
+    const char* fused = std::getenv("HEXTORCH_BENCH_FUSED_NORM");
+    std::optional<model::BatchNormOverride> unfused;
+    if (fused && std::string(fused) == "0")
+      unfused.emplace([](torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x) { return bn.forward(x); });
     for (int i = 0; i < warmup; ++i) trainer.trainStep(*stream.next());
     trainer.takeTrainMetrics();
     double cpuStart = processCpuSeconds();
