@@ -119,9 +119,13 @@ if [ "$total" -gt "$limit" ]; then
   echo "gpu-bundle: over the 64 MiB a device call carries" >&2
   exit 1
 fi
+log='2>&1 | tee $OUT/gpu-check.log; rc=$?; cp bench-results.json $OUT/ 2>/dev/null; exit $rc'
 cat <<EOF
-gpu-bundle: on the GPU machine (device tool), from this checkout:
-  run  command: set -o pipefail; bash scripts/gpu-check.sh 2>&1 | tee \$OUT/gpu-check.log; rc=\$?; cp bench-results.json \$OUT/ 2>/dev/null; exit \$rc
-       carry:   ["$out"]
-       timeout_s: 540
+gpu-bundle: on a GPU machine through the device tool (at most 10 minutes a call), from
+this checkout, carry ["$out"] in each call:
+  1. build, ctest, test/gpu and the CUDA bench (one round), timeout_s 570:
+     set -o pipefail; GPU_CHECK_TESTS=gpu GPU_CHECK_BENCH_FLAGS=--rounds=1 bash scripts/gpu-check.sh $log
+  2. right after, on the warm machine (the build is kept), the whole Node suite, timeout_s 570:
+     set -o pipefail; GPU_CHECK_BENCH=0 bash scripts/gpu-check.sh $log
+  Without a time limit, everything in one go (two bench rounds): bash scripts/gpu-check.sh
 EOF
