@@ -2,12 +2,11 @@
  * npm run bench: every figure the issues ask for, each measured side by side with its
  * reference in the same run. Prints a table per section and writes bench-results.json.
  *
- *   node dist/bench/run.js [--only import,stream,trainer,learning,orchestrator,play,distributed] [--quick]
- *   node dist/bench/run.js --only=scale    (seed scale, bench/scale.ts: named only)
- *   node dist/bench/run.js --only=soak     (2,000 mini-epochs with checkpoints, bench/soak.ts: named only)
- *   node dist/bench/run.js --only=contention  (the trainer step under CPU load per libgomp wait policy, bench/contention.ts: named only)
- *   soak: --soak-mini-epochs=N (default 2,000; --quick 300)
- *   learning: --learning-samples=N (default 102,400; --quick 25,600) --learning-seeds=K (default 3; --quick 2)
+ *
+ *   node dist/bench/run.js [--only S,...] [--quick] [section flags]
+ *
+ * `node dist/bench/run.js --help` lists the sections and every flag (BENCH_USAGE in
+ * bench/options.ts, where the flags are declared and checked before anything runs).
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -24,25 +23,25 @@ import { benchScale } from './scale';
 import { benchContention } from './contention';
 import { openMpWaitVariables } from '../src/openmp-wait';
 import { describeCpu } from './machine';
+import { BENCH_USAGE, type BenchOptions, type BenchSection, BenchUsageError, parseBenchArgs, type TrainerModel } from './options';
 
 const repo = resolve(__dirname, '..', '..');
 const work = join(repo, '.hextorch', 'bench');
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-// --soak-mini-epochs=N runs a longer (or shorter) soak, to see where memory settles.
-const soakOption = args.find((a) => a.startsWith('--soak-mini-epochs='))?.slice(19);
-const soakMiniEpochs = soakOption === undefined ? undefined : Number(soakOption);
-if (soakMiniEpochs !== undefined && !(Number.isInteger(soakMiniEpochs) && soakMiniEpochs >= 20)) {
-  console.error(`bench: --soak-mini-epochs=${soakOption}: expected an integer >= 20`);
-  process.exit(2);
+/** The command line, checked before anything runs: --help prints the usage, a bad flag is one line and exit 2. */
+const options: BenchOptions = (() => {
+  try {
+    return parseBenchArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    console.error(`bench: ${error.message}`);
+    process.exit(2);
+  }
+})();
+if (options.help) {
+  console.log(BENCH_USAGE);
+  process.exit(0);
 }
-const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
-const sections = ['import', 'stream', 'trainer', 'learning', 'orchestrator', 'distributed', 'play', 'scale', 'contention', 'soak'];
-const unknownSections = (only ?? []).filter((name) => !sections.includes(name));
-if (unknownSections.length > 0) {
-  console.error(`bench: --only=${only!.join(',')}: no section named ${unknownSections.join(', ')}; expected some of ${sections.join(', ')}`);
-  process.exit(2);
-}
+const { quick, only, soakMiniEpochs } = options;
 const shared = process.env.HEXTORCH_SHARED_DATA ?? resolve(repo, '..', 'shared', 'data');
 const neurohexFile = join(shared, 'neurohex', 'raw_games.dat');
 const python = process.env.HEXTORCH_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
@@ -79,7 +78,7 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function wanted(section: string): boolean {
+function wanted(section: BenchSection): boolean {
   return !only || only.includes(section);
 }
 
@@ -305,11 +304,9 @@ function runPython(dir: string, preset: string, batches: number, precision: stri
   return JSON.parse(r.stdout);
 }
 
-type Preset = 'tiny' | 'resnet' | 'snowflake';
-const threads = Number(args.find((a) => a.startsWith('--threads='))?.slice(10) ?? 2);
+type Preset = TrainerModel;
 /** --device=cuda runs the trainer section on the GPU (bf16; scripts/gpu-check.sh). */
-const device = args.find((a) => a.startsWith('--device='))?.slice(9) ?? 'cpu';
-const batchSizes = (args.find((a) => a.startsWith('--batch-sizes='))?.slice(14) ?? '256').split(',').map(Number);
+const { threads, device, batchSizes, models } = options;
 
 function range(values: number[], digits = 2): string {
   const lo = Math.min(...values);
@@ -353,8 +350,9 @@ async function benchTrainer(): Promise<void> {
     }
   }
   const targets: Record<Preset, number> = { tiny: 1.3, resnet: 1.1, snowflake: 1.1 };
-  const plan: Array<[Preset, number]> = [['tiny', quick ? 12 : 40], ['resnet', quick ? 2 : 4], ['snowflake', quick ? 2 : 4]];
-  const reps = quick ? 1 : 2;
+  const batchesPerRun: Record<Preset, number> = { tiny: quick ? 12 : 40, resnet: quick ? 2 : 4, snowflake: quick ? 2 : 4 };
+  const plan = models.map((preset) => [preset, batchesPerRun[preset]] as const);
+  const reps = options.rounds ?? (quick ? 1 : 2);
   for (const [preset, cpuBatches] of plan) {
    for (const batchSize of batchSizes) {
     const batches = cpu ? cpuBatches : 50;
@@ -457,8 +455,8 @@ function standardDeviation(values: number[]): number {
  */
 async function benchLearning(): Promise<void> {
   const { dir, real } = await neurohexDataset();
-  const samples = 256 * Math.round(Number(args.find((a) => a.startsWith('--learning-samples='))?.slice(19) ?? (quick ? 25_600 : 102_400)) / 256);
-  const seedCount = Number(args.find((a) => a.startsWith('--learning-seeds='))?.slice(17) ?? (quick ? 2 : 3));
+  const samples = 256 * Math.round((options.learningSamples ?? (quick ? 25_600 : 102_400)) / 256);
+  const seedCount = options.learningSeeds ?? (quick ? 2 : 3);
   const seeds = Array.from({ length: seedCount }, (_, k) => k + 1);
   const started = performance.now();
   const runs: LearningRun[] = [];

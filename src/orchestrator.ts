@@ -18,10 +18,13 @@ import { MetricsLog, type MetricsPosition } from './metrics-log';
 import { resumeMismatchError, resumeMismatches } from './resume-check';
 import { checkBoolean, checkInteger, checkNumber, checkOneOf, optional } from './options';
 import { version } from './version';
+import { type LoadEvent, MachineLoadWatch } from './machine-load';
 
 /** What the orchestrator needs from a trainer (the real Trainer, or a fake in unit tests). */
 export interface TrainerLike {
-  readonly options: { policyWeight: number; valueWeight: number };
+  readonly options: { policyWeight: number; valueWeight: number; threads?: number };
+  /** Where the steps run ('cpu', 'cuda:0'); the machine-load check applies to 'cpu' only. */
+  readonly device?: string;
   readonly state: { globalStep: number; samplesSeen: number; learningRate: number };
   trainOnBatches(
     batches: AsyncIterable<Batch>,
@@ -96,6 +99,12 @@ export interface OrchestratorOptions {
   logger?: Logger | LoggerOptions;
   /** Data-parallel: the process group (the trainer and loaders must use the same one). */
   distributed?: GroupLike;
+  /**
+   * Warn when other processes keep the cores busy while the trainer uses 2 or more CPU
+   * threads (src/machine-load.ts states the rule; Linux only). Default on, with a 10 s
+   * window; false turns it off.
+   */
+  machineLoad?: false | { windowSeconds?: number };
 }
 
 export interface MiniEpochRecord {
@@ -246,6 +255,29 @@ export class MiniEpochOrchestrator extends EventEmitter {
     this.emit('warning', message);
   }
 
+  /** The machine-load watch for a CPU run with 2 or more threads; null otherwise. */
+  private watchMachineLoad(): MachineLoadWatch | null {
+    const setting = this.options.machineLoad;
+    const { trainer } = this.options;
+    const threads = trainer.options.threads ?? 1;
+    if (setting === false || threads < 2 || (trainer.device ?? 'cpu') !== 'cpu') return null;
+    const watch = new MachineLoadWatch({ threads, ...(setting?.windowSeconds !== undefined ? { windowSeconds: checkNumber('machineLoad.windowSeconds', setting.windowSeconds, 0.1, 86_400) } : {}) });
+    return watch.measuring ? watch : null;
+  }
+
+  private reportMachineLoad({ kind, sample }: LoadEvent): void {
+    const figures = { cores: sample.cores, threads: sample.threads, otherCores: Number(sample.otherCores.toFixed(2)), windowSeconds: Number(sample.windowSeconds.toFixed(1)) };
+    const use = `other processes used ${figures.otherCores} of ${sample.cores} cores on average over ${figures.windowSeconds} s`;
+    if (kind === 'cleared') {
+      this.logger.info({ event: 'machine-load-cleared', ...figures }, `the machine is no longer oversubscribed: ${use}`);
+      return;
+    }
+    this.warn(
+      `the machine is oversubscribed: ${use} while training with ${sample.threads} threads; on a busy machine multi-threaded steps scatter and 1 thread stays steady: consider --threads 1 while it stays busy`,
+      { event: 'machine-oversubscribed', ...figures },
+    );
+  }
+
   /** Mini-epoch sizes of one epoch, e.g. 13 batches with N = 5 → [5, 5, 3]. */
   plannedSize(miniEpoch: number): number {
     return Math.min(this.miniEpochBatches, this.options.trainLoader.length - miniEpoch * this.miniEpochBatches);
@@ -285,6 +317,7 @@ export class MiniEpochOrchestrator extends EventEmitter {
       this.warn('the validation loader has no batches: mini-epochs will not be validated');
     }
 
+    const load = this.watchMachineLoad();
     for (;;) {
       if (!this.open) {
         if (trainLoader.epoch >= this.epochs) return summary('completed');
@@ -303,6 +336,8 @@ export class MiniEpochOrchestrator extends EventEmitter {
             done++;
             this.emit('batch', { epoch: open.epoch, miniEpoch: open.miniEpoch, batchInMiniEpoch: done, miniEpochBatches: planned, globalBatch: trainer.state.globalStep, samplesSeen: trainer.state.samplesSeen });
             faultPoint('train-step');
+            const event = load?.poll();
+            if (event) this.reportMachineLoad(event);
           },
         });
         open.sums = addSums(open.sums, result.sums);

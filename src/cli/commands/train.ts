@@ -20,7 +20,8 @@ export const TRAIN_USAGE = `Usage: hextorch train --data DIR --run DIR [options]
   --device D                auto | cpu | cuda | cuda:N (default auto)
   --precision P             auto | fp32 | bf16 (default auto: bf16 where the CPU or GPU
                             has native bf16, see hextorch info; a resumed run keeps its own)
-  --threads N               CPU threads (default: the cores available)
+  --threads N               CPU threads (default: the cores available); the run warns when
+                            other processes keep the cores busy: then --threads 1 holds best
   --workers N               data reader threads (default 1: one keeps up with training)
   --optimizer O             adam | adamw | sgd (default adam)
   --lr X                    learning rate (default 0.001)
