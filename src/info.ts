@@ -1,4 +1,5 @@
 import { native, openMpWaitAtLoad } from './native';
+import { describeMallocArenas, type MallocArenas } from './malloc-arenas';
 import { describeOpenMpWait, type OpenMpWait } from './openmp-wait';
 import { availableCores } from './options';
 import { version } from './version';
@@ -19,6 +20,8 @@ export interface HextorchInfo {
   autoPrecision: { cpuBf16Flags: string[]; cpu: PrecisionChoice; cuda: PrecisionChoice | null };
   /** How LibTorch's OpenMP threads wait between parallel regions, and who chose it (src/openmp-wait.ts). */
   openMpWait: OpenMpWait;
+  /** glibc's malloc arena limit, and who chose it (src/malloc-arenas.ts). */
+  mallocArenas: MallocArenas;
 }
 
 export interface PrecisionChoice {
@@ -38,6 +41,7 @@ export function info(): HextorchInfo {
     buildType: n.buildType,
     autoPrecision: autoPrecision(n.cudaAvailable),
     openMpWait: describeOpenMpWait({ waitPolicy: n.ompWaitPolicy, spinCount: n.gompSpinCount }, openMpWaitAtLoad.due, openMpWaitAtLoad.preloaded),
+    mallocArenas: describeMallocArenas(n.mallocArenas),
   };
 }
 

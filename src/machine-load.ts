@@ -139,8 +139,9 @@ export interface MachineLoadWatchOptions {
   cores?: number;
   windowSeconds?: number;
   repeatAfterSeconds?: number;
-  /** Default: readCpuCounters (tests pass their own readings). */
+  /** Default: readCpuCounters (tests pass their own readings, and their clock in seconds). */
   read?: () => CpuCounters | null;
+  clock?: () => number;
 }
 
 /**
@@ -155,6 +156,7 @@ export class MachineLoadWatch {
   private readonly windowSeconds: number;
   private readonly repeatAfterSeconds: number;
   private readonly read: () => CpuCounters | null;
+  private readonly clock: () => number;
   private start: CpuCounters | null;
   private warnedAt: number | null = null;
   private active = false;
@@ -166,6 +168,7 @@ export class MachineLoadWatch {
     this.repeatAfterSeconds = options.repeatAfterSeconds ?? machineLoadRule.repeatAfterSeconds;
     const allowed = options.read ? null : allowedCpus();
     this.read = options.read ?? (() => readCpuCounters(allowed));
+    this.clock = options.clock ?? (() => performance.now() / 1000);
     this.start = this.read();
   }
 
@@ -175,9 +178,10 @@ export class MachineLoadWatch {
   }
 
   poll(): LoadEvent | null {
-    if (!this.start) return null;
+    // The clock first: /proc is read once a window, not at every step.
+    if (!this.start || this.clock() - this.start.wallSeconds < this.windowSeconds) return null;
     const now = this.read();
-    if (!now || now.wallSeconds - this.start.wallSeconds < this.windowSeconds) return null;
+    if (!now) return null;
     const otherCores = otherCoresBetween(this.start, now);
     const windowSeconds = now.wallSeconds - this.start.wallSeconds;
     this.start = now;

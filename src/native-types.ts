@@ -11,6 +11,8 @@ export interface NativeInfo {
   /** OMP_WAIT_POLICY and GOMP_SPINCOUNT as libgomp read them when the addon was loaded (null: unset). */
   ompWaitPolicy: string | null;
   gompSpinCount: string | null;
+  /** glibc's malloc arena limit: hextorch's cap (null: none applied) and the user's own setting (null: none). */
+  mallocArenas: { glibc: boolean; cap: number | null; userSetting: string | null };
 }
 
 export interface NativeBuildSummary {

@@ -9,6 +9,10 @@
 //
 // Besides the wall-clock rate it prints the process CPU time per sample, which stays
 // comparable on a machine shared with other work.
+//
+// HEXTORCH_BENCH_BF16_WEIGHT_COPIES=0 runs bf16 with autocast's weight casts each step
+// instead of the kept bf16 weight copies (train/weight_copies.h), for a before/after in
+// alternating fresh processes; the results are bit-identical, only the time differs.
 
 #include <chrono>
 #include <cstdio>
@@ -47,6 +51,8 @@ int trainLoop(const std::string& dir, const std::string& preset, int batchSize, 
     o.threads = threads;
     o.precision = precision;
     o.memoryFormat = memoryFormat;
+    const char* copies = std::getenv("HEXTORCH_BENCH_BF16_WEIGHT_COPIES");
+    o.bf16WeightCopies = !(copies && std::string(copies) == "0");
     train::Trainer trainer(o);
     // HEXTORCH_BENCH_FUSED_NORM=0: LibTorch's batch norm, add and ReLU instead of the fused
     // bf16 kernel (model/batch_norm_relu.h), for a before/after in alternating processes.

@@ -45,6 +45,13 @@ Napi::Value info(const Napi::CallbackInfo& info) {
   };
   out.Set("ompWaitPolicy", optionalString(i.ompWaitPolicy));
   out.Set("gompSpinCount", optionalString(i.gompSpinCount));
+  Napi::Object arenas = Napi::Object::New(env);
+  arenas.Set("glibc", i.mallocArenas.glibc);
+  arenas.Set("cap", i.mallocArenas.cap > 0 ? Napi::Value(Napi::Number::New(env, i.mallocArenas.cap)) : env.Null());
+  arenas.Set("userSetting", i.mallocArenas.userSetting.empty()
+                                ? env.Null()
+                                : Napi::Value(Napi::String::New(env, i.mallocArenas.userSetting)));
+  out.Set("mallocArenas", arenas);
   return out;
 }
 

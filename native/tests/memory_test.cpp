@@ -46,10 +46,9 @@ int arenas() {
 }  // namespace
 
 #if defined(__GLIBC__)
-TEST(Memory, ThreadsStartedAfterShareMallocArenasGetNoNewArenas) {
-  hextorch::shareMallocArenas();
-  const int before = arenas();
-  // Each new thread's first malloc would get an arena of its own (up to 8 per core).
+// Starts 8 threads, each allocating while all are alive: each new thread's first malloc
+// gets an arena of its own while glibc's limit allows (8 per core by default).
+void startThreadsThatAllocate() {
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([] {
@@ -60,7 +59,30 @@ TEST(Memory, ThreadsStartedAfterShareMallocArenasGetNoNewArenas) {
     });
   }
   for (auto& thread : threads) thread.join();
+}
+
+TEST(Memory, ThreadsStartedAfterShareMallocArenasGetNoNewArenas) {
+  const hextorch::MallocArenas decision = hextorch::shareMallocArenas();
+  if (!decision.userSetting.empty()) GTEST_SKIP() << decision.userSetting << " is set: hextorch keeps it";
+  EXPECT_EQ(decision.cap, hextorch::kMallocArenaCap);
+  const int before = arenas();
+  startThreadsThatAllocate();
   EXPECT_LE(arenas(), std::max(before, 2)) << before << " arenas before the threads";
+}
+
+// ctest runs this one a second time with MALLOC_ARENA_MAX=6 in the environment
+// (CMakeLists.txt): hextorch then applies no cap, and glibc's (the user's) limit holds.
+TEST(Memory, TheUsersMallocArenaMaxIsKept) {
+  const char* max = std::getenv("MALLOC_ARENA_MAX");
+  if (max == nullptr || std::string(max) != "6")
+    GTEST_SKIP() << "runs with MALLOC_ARENA_MAX=6 (ctest Memory.UsersMallocArenaMax)";
+  const hextorch::MallocArenas decision = hextorch::shareMallocArenas();
+  EXPECT_EQ(decision.userSetting, "MALLOC_ARENA_MAX=6");
+  EXPECT_EQ(decision.cap, 0);
+  startThreadsThatAllocate();
+  const int count = arenas();
+  EXPECT_GT(count, 2) << "the threads shared two arenas: a cap was applied after all";
+  EXPECT_LE(count, 6) << "glibc's limit from MALLOC_ARENA_MAX";
 }
 
 TEST(Memory, ReleaseFreeMemoryGivesFreedHeapPagesBack) {

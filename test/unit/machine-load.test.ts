@@ -56,7 +56,13 @@ describe('machine load', () => {
     let busy = 0;
     let own = 0;
     const read = (): CpuCounters => ({ busyTicks: busy, totalTicks: wall * 200, cpus: 2, processSeconds: own, wallSeconds: wall });
-    const watch = new MachineLoadWatch({ threads: 2, cores: 2, windowSeconds: 10, repeatAfterSeconds: 100, read });
+    let reads = 0;
+    const counted = () => {
+      reads++;
+      return read();
+    };
+    const clock = () => wall;
+    const watch = new MachineLoadWatch({ threads: 2, cores: 2, windowSeconds: 10, repeatAfterSeconds: 100, read: counted, clock });
     const advance = (seconds: number, otherCores: number) => {
       wall += seconds;
       own += seconds;
@@ -64,6 +70,7 @@ describe('machine load', () => {
       return watch.poll();
     };
     assert.equal(advance(5, 1), null, 'the window is not over');
+    assert.equal(reads, 1, 'within a window only the clock is read, not /proc');
     const first = advance(5, 1);
     assert.equal(first?.kind, 'oversubscribed');
     assert.deepEqual({ ...first!.sample, otherCores: Number(first!.sample.otherCores.toFixed(6)) }, { cores: 2, threads: 2, otherCores: 1, windowSeconds: 10 });
@@ -72,7 +79,7 @@ describe('machine load', () => {
     assert.equal(advance(10, 1), null, 'busy again, but within the repeat interval');
     assert.equal(advance(70, 1)?.kind, 'oversubscribed', 'busy again after the interval');
     // 1 thread: never.
-    const single = new MachineLoadWatch({ threads: 1, cores: 2, windowSeconds: 10, read });
+    const single = new MachineLoadWatch({ threads: 1, cores: 2, windowSeconds: 10, read, clock });
     wall += 10;
     busy += 10 * 100 * 2;
     assert.equal(single.poll(), null);

@@ -51,6 +51,7 @@ Info collectInfo() {
   info.buildType = HEXTORCH_BUILD_TYPE;
   info.ompWaitPolicy = ompWaitPolicyAtLoad;
   info.gompSpinCount = gompSpinCountAtLoad;
+  info.mallocArenas = shareMallocArenas();  // the decision made when the addon loaded
   return info;
 }
 

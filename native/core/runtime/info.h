@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "util/memory.h"
+
 namespace hextorch::runtime {
 
 struct Info {
@@ -18,6 +20,8 @@ struct Info {
   // after libgomp (loaded before it, as LibTorch's dependency) read them: what LibTorch's
   // OpenMP threads wait by. Unset: nullopt.
   std::optional<std::string> ompWaitPolicy, gompSpinCount;
+  // glibc's malloc arena limit and who chose it (util/memory.h).
+  MallocArenas mallocArenas;
 };
 
 Info collectInfo();

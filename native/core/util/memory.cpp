@@ -2,24 +2,57 @@
 
 #include <cstdlib>  // defines __GLIBC__ with glibc
 #include <mutex>
+#include <string>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 
 namespace hextorch {
+namespace {
 
-void shareMallocArenas() {
 #if defined(__GLIBC__)
-  // No more than two arenas are created from here on (threads that already have one keep
-  // it; threads started later share the existing ones). glibc gives each thread that
-  // meets a locked arena one of its own, up to 8 per core: the soak (docs/benchmarks.md)
-  // ran with 15, and the memory outside V8's heap crept up over the whole run (+8 to +11
-  // MiB over 1,800 mini-epochs) with free pieces spread over the arenas; with two it
-  // stayed flat (70.1 -> 70.4 MiB) and the process CPU per mini-epoch was unchanged.
-  static std::once_flag once;
-  std::call_once(once, [] { mallopt(M_ARENA_MAX, 2); });
+// The user's arena limit: MALLOC_ARENA_MAX (not empty), or glibc.malloc.arena_max among
+// GLIBC_TUNABLES' colon-separated settings. Empty: none. Read from the environment as it
+// is now: glibc read the same variables when the process started (a variable set later,
+// e.g. in process.env, counts too: the user asked for it, and hextorch then sets nothing).
+std::string userArenaSetting() {
+  const char* max = std::getenv("MALLOC_ARENA_MAX");
+  if (max != nullptr && *max != '\0') return std::string("MALLOC_ARENA_MAX=") + max;
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (tunables == nullptr) return "";
+  const std::string list = std::string(":") + tunables;
+  const size_t at = list.find(":glibc.malloc.arena_max=");
+  if (at == std::string::npos) return "";
+  const size_t end = list.find(':', at + 1);
+  return "GLIBC_TUNABLES=" + list.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+}
 #endif
+
+}  // namespace
+
+MallocArenas shareMallocArenas() {
+  // At most two arenas are created from here on (threads that already have one keep it;
+  // threads started later share the existing ones). glibc gives each thread that meets a
+  // locked arena one of its own, up to 8 per core: the soak (docs/benchmarks.md) ran with
+  // 15, and the memory outside V8's heap crept up over the whole run (+8 to +11 MiB over
+  // 1,800 mini-epochs) with free pieces spread over the arenas; with two it stayed flat
+  // (70.1 -> 70.4 MiB) and the process CPU per mini-epoch was unchanged. A limit the user
+  // set (glibc applied it at start) is kept: an explicit setting wins, as with
+  // OpenMP's waiting (src/openmp-wait.ts).
+  static std::once_flag once;
+  static MallocArenas decision;
+  std::call_once(once, [] {
+#if defined(__GLIBC__)
+    decision.glibc = true;
+    decision.userSetting = userArenaSetting();
+    if (decision.userSetting.empty()) {
+      mallopt(M_ARENA_MAX, kMallocArenaCap);
+      decision.cap = kMallocArenaCap;
+    }
+#endif
+  });
+  return decision;
 }
 
 void keepFreedMemory() {

@@ -19,5 +19,6 @@ export async function infoCommand(argv: string[]): Promise<number> {
   if (p.cuda) console.log(`precision: auto picks ${p.cuda.precision} on CUDA (${p.cuda.reason})`);
   console.log(`threads: LibTorch starts with ${i.threads}; a Trainer uses ${i.trainingThreads} (the cores available) unless given --threads`);
   console.log(`OpenMP waiting: ${i.openMpWait.description}`);
+  console.log(`malloc arenas: ${i.mallocArenas.description}`);
   return 0;
 }
