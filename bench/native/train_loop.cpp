@@ -9,10 +9,15 @@
 //
 // Besides the wall-clock rate it prints the process CPU time per sample, which stays
 // comparable on a machine shared with other work.
+//
+// HEXTORCH_BENCH_BF16_WEIGHT_COPIES=0 runs bf16 with autocast's weight casts each step
+// instead of the kept bf16 weight copies (train/weight_copies.h), for a before/after in
+// alternating fresh processes; the results are bit-identical, only the time differs.
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +26,7 @@
 
 #include "data/batch_stream.h"
 #include "model/networks.h"
+#include "model/norm.h"
 #include "runtime/info.h"
 #include "train/trainer.h"
 #include "util/cpu_time.h"
@@ -45,7 +51,16 @@ int trainLoop(const std::string& dir, const std::string& preset, int batchSize, 
     o.threads = threads;
     o.precision = precision;
     o.memoryFormat = memoryFormat;
+    const char* copies = std::getenv("HEXTORCH_BENCH_BF16_WEIGHT_COPIES");
+    o.bf16WeightCopies = !(copies && std::string(copies) == "0");
     train::Trainer trainer(o);
+    // HEXTORCH_BENCH_FUSED_NORM=0: LibTorch's batch norm, add and ReLU instead of the fused
+    // bf16 kernel (model/batch_norm_relu.h), for a before/after in alternating processes.
+    // An override in scope turns the fusion off (model/norm.h); steps run on this thread.
+    const char* fused = std::getenv("HEXTORCH_BENCH_FUSED_NORM");
+    std::optional<model::BatchNormOverride> unfused;
+    if (fused && std::string(fused) == "0")
+      unfused.emplace([](torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x) { return bn.forward(x); });
     for (int i = 0; i < warmup; ++i) trainer.trainStep(*stream.next());
     trainer.takeTrainMetrics();
     double cpuStart = processCpuSeconds();

@@ -130,3 +130,54 @@ TEST(FusedOptimizer, AdamAndSgdGiveTheSameBitsWhateverTheSplit) {
   EXPECT_TRUE(torch::equal(p1, p2));
   EXPECT_TRUE(torch::equal(b1, b2));
 }
+
+// bf16 gradients (kept bf16 weight copies): the same bits as the float step given the
+// exactly widened gradient, and a copy rounded as LibTorch's own cast rounds (also for
+// values halfway between two bf16 numbers, and in the scalar tail).
+TEST(FusedOptimizer, Bf16GradientsGiveTheFloatStepsBitsAndRoundTheCopyAsToCopy) {
+  torch::manual_seed(6);
+  const int64_t n = 70001;
+  auto p0 = torch::randn({n});
+  // Halfway cases: a float whose low 16 bits are exactly 0x8000 must round to even.
+  auto halfway = torch::tensor({1.0f + 1.0f / 256.0f, 1.0f + 3.0f / 256.0f, -2.0f - 2.0f / 256.0f - 1.0f / 512.0f});
+  p0.narrow(0, 0, 3).copy_(halfway);
+  auto gBf16 = torch::randn({n}).to(torch::kBFloat16);
+  auto gFloat = gBf16.to(torch::kFloat32);
+  auto bits = [](const torch::Tensor& t) { return static_cast<const uint16_t*>(t.data_ptr()); };
+  auto m0 = torch::randn({n}) * 0.1, v0 = torch::rand({n}) * 0.01;
+  for (bool decoupled : {false, true}) {
+    fused::AdamStep s;
+    s.lr = 0.0, s.weightDecay = 1e-2f, s.decoupled = decoupled, s.step = 3, s.gradScale = 0.5f;
+    for (double lr : {0.0, 3e-3}) {  // lr 0 leaves p as it was: the halfway cases reach the copy
+      s.lr = lr;
+      auto p1 = p0.clone(), m1 = m0.clone(), v1 = v0.clone();
+      fused::adam(p1.data_ptr<float>(), gFloat.data_ptr<float>(), m1.data_ptr<float>(), v1.data_ptr<float>(), n, s);
+      auto p2 = p0.clone(), m2 = m0.clone(), v2 = v0.clone();
+      auto copy = torch::empty({n}, torch::kBFloat16);
+      fused::adam(p2.data_ptr<float>(), bits(gBf16), m2.data_ptr<float>(), v2.data_ptr<float>(), n, s,
+                  static_cast<uint16_t*>(copy.data_ptr()));
+      SCOPED_TRACE("decoupled " + std::to_string(decoupled) + " lr " + std::to_string(lr));
+      EXPECT_TRUE(torch::equal(p1, p2));
+      EXPECT_TRUE(torch::equal(m1, m2));
+      EXPECT_TRUE(torch::equal(v1, v2));
+      EXPECT_TRUE(torch::equal(copy, p2.to(torch::kBFloat16)));
+      if (lr > 0) EXPECT_FALSE(torch::equal(p2, p0));
+    }
+  }
+  EXPECT_NE(
+      p0.narrow(0, 0, 3).to(torch::kBFloat16).to(torch::kFloat32).sub(p0.narrow(0, 0, 3)).abs().sum().item<float>(), 0);
+  for (bool momentum : {false, true}) {
+    fused::SgdStep s;
+    s.lr = 0.05, s.momentum = momentum ? 0.9f : 0.0f, s.weightDecay = 1e-3f, s.gradScale = 0.75f;
+    auto p1 = p0.clone(), b1 = m0.clone();
+    fused::sgd(p1.data_ptr<float>(), gFloat.data_ptr<float>(), momentum ? b1.data_ptr<float>() : nullptr, n, s);
+    auto p2 = p0.clone(), b2 = m0.clone();
+    auto copy = torch::empty({n}, torch::kBFloat16);
+    fused::sgd(p2.data_ptr<float>(), bits(gBf16), momentum ? b2.data_ptr<float>() : nullptr, n, s,
+               static_cast<uint16_t*>(copy.data_ptr()));
+    EXPECT_TRUE(torch::equal(p1, p2)) << "momentum " << momentum;
+    EXPECT_TRUE(torch::equal(b1, b2));
+    EXPECT_TRUE(torch::equal(copy, p2.to(torch::kBFloat16)));
+  }
+  EXPECT_EQ(fused::sumOfSquares(bits(gBf16), n), fused::sumOfSquares(gFloat.data_ptr<float>(), n));
+}

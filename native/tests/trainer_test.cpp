@@ -263,3 +263,63 @@ TEST(Trainer, Bf16SnowflakeResumesBitIdentically) {
   EXPECT_EQ(second.weightsDigest(), straight.weightsDigest());
   EXPECT_NE(second.weightsDigest(), first.weightsDigest());
 }
+
+namespace {
+// Weights after `steps` bf16 steps with or without the kept bf16 weight copies, and after
+// one more step taken by a fresh trainer (without copies) from the checkpoint they left:
+// the second depends on every tensor of the optimiser state as well.
+std::pair<std::string, std::string> bf16WeightsAfter(train::TrainerOptions options, bool copies, int steps,
+                                                     const std::string& path) {
+  options.precision = "bf16";
+  options.bf16WeightCopies = copies;
+  auto s = stream();
+  train::Trainer trainer(options);
+  for (int i = 0; i < steps; ++i) trainer.trainStep(*s->next());
+  trainer.save(path, "null");
+  options.bf16WeightCopies = false;
+  train::Trainer resumed(options);
+  resumed.load(path);
+  resumed.trainStep(*s->next());
+  return {trainer.weightsDigest(), resumed.weightsDigest()};
+}
+}  // namespace
+
+// The kept bf16 weight copies change where the casts happen, not one bit of the result:
+// weights and optimiser state after several steps equal autocast's own casts, for every
+// optimiser, with clipping in every step.
+TEST(Trainer, Bf16WeightCopiesAreBitIdenticalToAutocastsCasts) {
+  testsupport::TempDir dir;
+  for (const char* optimizer : {"adam", "adamw", "sgd"}) {
+    SCOPED_TRACE(optimizer);
+    auto options = tinyOptions();
+    options.optimizer = optimizer;
+    options.gradientClip = 0.05;  // small enough to clip every step
+    auto withCopies = bf16WeightsAfter(options, true, 3, dir.file("a.pt"));
+    auto without = bf16WeightsAfter(options, false, 3, dir.file("b.pt"));
+    EXPECT_EQ(withCopies.first, without.first);
+    EXPECT_EQ(withCopies.second, without.second);
+    EXPECT_NE(withCopies.first, withCopies.second);
+    EXPECT_NE(bf16WeightsAfter(options, true, 1, dir.file("c.pt")).first, withCopies.first);
+  }
+}
+// A load into a trainer that has trained replaces the weights under its bf16 copies: the
+// next steps use the loaded weights, as a fresh trainer would.
+TEST(Trainer, Bf16WeightCopiesFollowALoad) {
+  testsupport::TempDir dir;
+  auto options = tinyOptions();
+  options.precision = "bf16";
+  auto s = stream();
+  std::vector<std::shared_ptr<data::Batch>> batches;
+  for (int i = 0; i < 3; ++i) batches.push_back(s->next());
+  train::Trainer trainer(options);
+  trainer.trainStep(*batches[0]);
+  trainer.save(dir.file("c.pt"), "null");
+  trainer.trainStep(*batches[1]);
+  trainer.trainStep(*batches[2]);
+  std::string straight = trainer.weightsDigest();
+  trainer.load(dir.file("c.pt"));
+  EXPECT_NE(trainer.weightsDigest(), straight);
+  trainer.trainStep(*batches[1]);
+  trainer.trainStep(*batches[2]);
+  EXPECT_EQ(trainer.weightsDigest(), straight);
+}

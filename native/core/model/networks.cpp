@@ -30,13 +30,11 @@ struct BasicBlockImpl : nn::Module {
       projectionBn = register_module("projection_bn", nn::BatchNorm2d(out));
     }
   }
-  // In place where autograd allows it (batch norm's backward needs its input, not its
-  // output): two activation-sized allocations and passes fewer per block.
+  // Batch norm, the skip's add and the ReLUs fused where model::normRelu can (CPU training,
+  // channels-last), in place otherwise.
   torch::Tensor forward(torch::Tensor x) {
-    auto y = norm(bn1, convolve(conv1, x)).relu_();
-    y = norm(bn2, convolve(conv2, y));
-    y.add_(projection ? norm(projectionBn, projection(x)) : x);
-    return torch::relu_(y);
+    auto y = normRelu(bn1, convolve(conv1, x));
+    return normRelu(bn2, convolve(conv2, y), projection ? norm(projectionBn, projection(x)) : x);
   }
   // NCHW around the 3x3 convolutions when placeParameters chose it for this block; the
   // block's output stays in the network's layout, and each gradient goes back in the layout
@@ -72,7 +70,7 @@ struct ValueHeadImpl : nn::Module {
         dropout(register_module("dropout", nn::Dropout(dropout))),
         fc2(register_module("fc2", nn::Linear(hidden, 1))) {}
   torch::Tensor forward(torch::Tensor x) {
-    auto v = globalAveragePool(norm(bn, conv1(x)).relu_());
+    auto v = globalAveragePool(normRelu(bn, conv1(x)));
     return torch::tanh(fc2(dropout(torch::relu(fc1(v))))).squeeze(1);
   }
   std::string describe(interop::GraphBuilder& g, const std::string& x) {
@@ -109,7 +107,7 @@ struct SnowflakeImpl : NetworkImpl {
     valueHead = register_module("value_head", ValueHead(512, 256, c.dropout));
   }
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x) override {
-    x = norm(stemBn, stem(x)).relu_();
+    x = normRelu(stemBn, stem(x));
     x = blocks->forward(x);
     auto policy = policyFc(policyDropout(globalAveragePool(x)));
     return {policy, valueHead(x)};
@@ -144,9 +142,9 @@ struct ResidualTowerImpl : NetworkImpl {
     valueHead = register_module("value_head", ValueHead(width, 128, c.dropout));
   }
   std::pair<torch::Tensor, torch::Tensor> forward(torch::Tensor x) override {
-    x = norm(stemBn, stem(x)).relu_();
+    x = normRelu(stemBn, stem(x));
     x = blocks->forward(x);
-    auto policy = policyOut(norm(policyBn, policyConv(x)).relu_()).flatten(1);
+    auto policy = policyOut(normRelu(policyBn, policyConv(x))).flatten(1);
     return {policy, valueHead(x)};
   }
   void describe(interop::GraphBuilder& g) override {

@@ -13,6 +13,14 @@ using BatchNormFunction = std::function<torch::Tensor(torch::nn::BatchNorm2dImpl
 
 torch::Tensor norm(torch::nn::BatchNorm2d& bn, const torch::Tensor& x);
 
+// relu(norm(bn, x) + residual), the residual left out when undefined. On CPU in training
+// mode with channels-last bf16 activations and no override in scope, one fused
+// kernel (model/batch_norm_relu.h); otherwise norm(), add_ and relu_ as before.
+torch::Tensor normRelu(torch::nn::BatchNorm2d& bn, const torch::Tensor& x, const torch::Tensor& residual = {});
+
+// Whether normRelu(bn, x, residual) runs the fused kernel.
+bool normReluFused(const torch::nn::BatchNorm2d& bn, const torch::Tensor& x, const torch::Tensor& residual = {});
+
 // While alive, norm() on this thread calls `function` (training steps run on one thread).
 class BatchNormOverride {
  public:

@@ -35,4 +35,12 @@ void sgd(float* p, const float* g, float* buffer, int64_t n, const SgdStep& s);
 // whatever the thread count.
 double sumOfSquares(const float* x, int64_t n);
 
+// bf16 gradients (bf16 autocast training on CPU, train/weight_copies.h): g holds bf16 bit
+// patterns, widened exactly to float as they are read, so each step gives the same bits as
+// the float overloads given the widened gradient. `copy` (bf16 bit patterns, same layout as
+// p) receives the updated parameter rounded to nearest even, as at::_to_copy rounds.
+void adam(float* p, const uint16_t* g, float* m, float* v, int64_t n, const AdamStep& s, uint16_t* copy);
+void sgd(float* p, const uint16_t* g, float* buffer, int64_t n, const SgdStep& s, uint16_t* copy);
+double sumOfSquares(const uint16_t* x, int64_t n);
+
 }  // namespace hextorch::train::fused

@@ -17,6 +17,7 @@
 #include "train/fused_optim.h"
 #include "train/loss.h"
 #include "train/torch_compat.h"
+#include "train/weight_copies.h"
 #include "util/crc32c.h"
 #include "util/error.h"
 #include "util/memory.h"
@@ -85,6 +86,8 @@ struct Trainer::Impl {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::vector<double> baseLearningRates;
   std::vector<torch::Tensor> parameters;
+  // bf16 copies of the convolution and linear weights (CPU bf16, one process); null otherwise.
+  std::unique_ptr<WeightCopies> weightCopies;
   int64_t step = 0, samples = 0;
   double stepSeconds = 0;
   std::unique_ptr<dist::DataParallel> dataParallel;  // set for data-parallel training
@@ -181,6 +184,7 @@ struct Trainer::Impl {
     torch::Tensor logits, v;
     {
       compat::AutocastScope autocast(cuda, bf16);
+      WeightCopies::Forward copies(weightCopies.get());
       std::tie(logits, v) = net->forward(t.planes);
     }
     logits = logits.to(torch::kFloat32);
@@ -220,6 +224,13 @@ struct Trainer::Impl {
   // instead of adding them into zeroed ones (two passes fewer per parameter).
   void clearGradients() {
     for (auto& p : parameters) p.mutable_grad().reset();
+    if (weightCopies) weightCopies->clearGradients();
+  }
+
+  // A parameter's gradient this step: its bf16 copy's where it has one.
+  const torch::Tensor& gradientOf(const torch::Tensor& p) const {
+    const torch::Tensor* copy = weightCopies ? weightCopies->copyOf(p) : nullptr;
+    return copy && copy->grad().defined() ? copy->grad() : p.grad();
   }
 
   // Clipping to the global gradient norm. CPU: returns the factor, which the fused
@@ -231,8 +242,14 @@ struct Trainer::Impl {
     if (!cuda) {
       double squares = 0;
       for (auto& p : parameters) {
-        if (!p.grad().defined()) continue;
-        auto g = denseLike(p.grad(), p);
+        const torch::Tensor& grad = gradientOf(p);
+        if (!grad.defined()) continue;
+        if (grad.scalar_type() == torch::kBFloat16) {
+          auto g = denseLike(grad, *weightCopies->copyOf(p));
+          squares += fused::sumOfSquares(static_cast<const uint16_t*>(g.data_ptr()), g.numel());
+          continue;
+        }
+        auto g = denseLike(grad, p);
         squares += fused::sumOfSquares(g.data_ptr<float>(), g.numel());
       }
       double factor = options.gradientClip / (std::sqrt(squares) + 1e-6);
@@ -249,10 +266,10 @@ struct Trainer::Impl {
     return 1.0f;
   }
 
-  // `t` with exactly the strides of `like` (a dense parameter): the fused kernels walk
-  // parameter, gradient and state in one storage order.
+  // `t` with exactly the strides and type of `like` (a dense parameter or its bf16 copy):
+  // the fused kernels walk parameter, gradient and state in one storage order.
   static torch::Tensor denseLike(const torch::Tensor& t, const torch::Tensor& like) {
-    if (t.strides() == like.strides() && t.is_non_overlapping_and_dense() && t.scalar_type() == torch::kFloat32)
+    if (t.strides() == like.strides() && t.is_non_overlapping_and_dense() && t.scalar_type() == like.scalar_type())
       return t;
     return torch::empty_like(like, at::MemoryFormat::Preserve).copy_(t);
   }
@@ -270,10 +287,15 @@ struct Trainer::Impl {
     const bool decoupled = options.optimizer == "adamw";
     for (auto& group : optimizer->param_groups()) {
       for (auto& p : group.params()) {
-        if (!p.grad().defined()) continue;
+        const torch::Tensor& grad = gradientOf(p);
+        if (!grad.defined()) continue;
         TORCH_CHECK(p.scalar_type() == torch::kFloat32 && p.is_non_overlapping_and_dense(),
                     "parameters must be dense float32");
-        torch::Tensor g = denseLike(p.grad(), p);
+        // A bf16 gradient is its copy's: the step reads it and writes the copy as well.
+        const torch::Tensor* copy = grad.scalar_type() == torch::kBFloat16 ? weightCopies->copyOf(p) : nullptr;
+        torch::Tensor g = denseLike(grad, copy ? *copy : p);
+        auto* gBf16 = copy ? static_cast<const uint16_t*>(g.data_ptr()) : nullptr;
+        auto* copyData = copy ? static_cast<uint16_t*>(copy->data_ptr()) : nullptr;
         auto key = compat::optimizerStateKey(state, p);
         auto found = state.find(key);
         float* data = p.data_ptr<float>();
@@ -298,7 +320,12 @@ struct Trainer::Impl {
             s.momentum_buffer(denseLike(s.momentum_buffer(), p));
             buffer = s.momentum_buffer().data_ptr<float>();
           }
-          fused::sgd(data, g.data_ptr<float>(), buffer, p.numel(), step);
+          if (copy) {
+            fused::sgd(data, gBf16, buffer, p.numel(), step, copyData);
+            weightCopies->written(p);
+          } else {
+            fused::sgd(data, g.data_ptr<float>(), buffer, p.numel(), step);
+          }
           continue;
         }
         fused::AdamStep step;
@@ -347,7 +374,12 @@ struct Trainer::Impl {
         step.weightDecay = static_cast<float>(wd);
         step.decoupled = decoupled;
         step.gradScale = gradScale;
-        fused::adam(data, g.data_ptr<float>(), m, v, p.numel(), step);
+        if (copy) {
+          fused::adam(data, gBf16, m, v, p.numel(), step, copyData);
+          weightCopies->written(p);
+        } else {
+          fused::adam(data, g.data_ptr<float>(), m, v, p.numel(), step);
+        }
       }
     }
   }
@@ -399,6 +431,8 @@ Trainer::Trainer(const TrainerOptions& options) : impl_(std::make_unique<Impl>()
                            model::smallConvolutionsContiguous(options.memoryFormat, m.cuda, m.bf16));
     m.parameters = m.net->parameters();
     m.makeOptimizer();
+    if (m.bf16 && !m.cuda && !options.communicator && options.bf16WeightCopies)
+      m.weightCopies = std::make_unique<WeightCopies>(*m.net);
     if (options.communicator) {
       m.dataParallel =
           std::make_unique<dist::DataParallel>(options.communicator, *m.net, m.parameters, options.syncBatchNorm);

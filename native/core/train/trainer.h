@@ -55,6 +55,11 @@ struct TrainerOptions {
   double valueWeight = 0.85;
   uint64_t seed = 1;
 
+  // bf16 autocast on CPU: keep bf16 copies of the convolution and linear weights, written by
+  // the optimiser step, instead of casting each weight every step (train/weight_copies.h).
+  // Bit-identical either way; false only to compare the two.
+  bool bf16WeightCopies = true;
+
   // Data-parallel training (dist/): each rank trains on its share of every global batch.
   std::shared_ptr<dist::Communicator> communicator;
   bool syncBatchNorm = false;
