@@ -6,8 +6,9 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "util/bf16.h"
+
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 namespace hextorch::model {
@@ -25,19 +26,8 @@ namespace {
 // depend on the thread count) and of the parallel split.
 constexpr int64_t kChunkElements = 16384;
 
-HEXTORCH_INLINE float load(uint16_t v) {
-  uint32_t bits = static_cast<uint32_t>(v) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-// Rounding as c10::BFloat16 does it (round to nearest even, NaN to 0x7FC0).
-HEXTORCH_INLINE void store(uint16_t* out, float v) {
-  uint32_t bits;
-  std::memcpy(&bits, &v, 4);
-  uint32_t rounded = (bits + (((bits >> 16) & 1) + 0x7FFFu)) >> 16;
-  *out = v != v ? static_cast<uint16_t>(0x7FC0) : static_cast<uint16_t>(rounded);
-}
+HEXTORCH_INLINE float load(uint16_t v) { return bf16::toFloat(v); }
+HEXTORCH_INLINE void store(uint16_t* out, float v) { *out = bf16::fromFloat(v); }
 
 // The kernels walk the tensor as rows of `width` elements (a few rows of channels: the
 // per-channel arrays are tiled to that width), so that the inner loops are long enough to

@@ -5,8 +5,9 @@
 
 #include <ATen/Parallel.h>
 
+#include "util/bf16.h"
+
 #include <cmath>
-#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -23,22 +24,10 @@ constexpr int64_t kGrain = 16384;
 #define HEXTORCH_CLONES
 #endif
 
-// Gradients are read as float: float itself, or bf16 (its bits are the float's upper half,
-// so the widening is exact). Parameters' bf16 copies are rounded to nearest even, with NaN
-// as c10::BFloat16 makes it.
+// Gradients are read as float: float itself, or bf16 widened exactly (util/bf16.h).
+// Parameters' bf16 copies are rounded as at::_to_copy rounds (bf16::fromFloat).
 inline float widen(float x) { return x; }
-inline float widen(uint16_t x) {
-  uint32_t bits = static_cast<uint32_t>(x) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-inline uint16_t toBf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, sizeof bits);
-  uint16_t rounded = static_cast<uint16_t>((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
-  return f != f ? static_cast<uint16_t>(0x7FC0) : rounded;
-}
+inline float widen(uint16_t x) { return bf16::toFloat(x); }
 
 // The loops, written once for both gradient types; `copy` is null in the float case.
 template <typename G>
@@ -55,7 +44,7 @@ inline __attribute__((always_inline)) void adamLoop(float* __restrict p, const G
     v[i] = vi;
     float updated = pi + negStepSize * (mi / (std::sqrt(vi) * invRootBc2 + eps));
     p[i] = updated;
-    if constexpr (!std::is_same_v<G, float>) copy[i] = toBf16(updated);
+    if constexpr (!std::is_same_v<G, float>) copy[i] = bf16::fromFloat(updated);
   }
 }
 
@@ -68,7 +57,7 @@ inline __attribute__((always_inline)) void sgdLoop(float* __restrict p, const G*
     for (int64_t i = 0; i < n; ++i) {
       float updated = p[i] + negLr * (widen(g[i]) * scale + wd * p[i]);
       p[i] = updated;
-      if constexpr (withCopy) copy[i] = toBf16(updated);
+      if constexpr (withCopy) copy[i] = bf16::fromFloat(updated);
     }
     return;
   }
@@ -78,7 +67,7 @@ inline __attribute__((always_inline)) void sgdLoop(float* __restrict p, const G*
     buf[i] = b;
     float updated = p[i] + negLr * b;
     p[i] = updated;
-    if constexpr (withCopy) copy[i] = toBf16(updated);
+    if constexpr (withCopy) copy[i] = bf16::fromFloat(updated);
   }
 }
 
