@@ -13,8 +13,12 @@
 // HEXTORCH_BENCH_BF16_WEIGHT_COPIES=0 runs bf16 with autocast's weight casts each step
 // instead of the kept bf16 weight copies (train/weight_copies.h), for a before/after in
 // alternating fresh processes; the results are bit-identical, only the time differs.
+//
+// HEXTORCH_BENCH_PROFILE=FILE writes LibTorch's op-by-op profile of the timed steps to FILE
+// as a Chrome trace (chrome://tracing, Perfetto); the profiler slows the steps it records.
 
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -22,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include "data/batch_stream.h"
@@ -66,6 +71,9 @@ int trainLoop(const std::string& dir, const std::string& preset, int batchSize, 
     double cpuStart = processCpuSeconds();
     auto start = std::chrono::steady_clock::now();
     long samples = 0;
+    std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
+    if (const char* file = std::getenv("HEXTORCH_BENCH_PROFILE"))
+      profile = std::make_unique<torch::autograd::profiler::RecordProfile>(std::string(file));
     for (int i = 0; i < batches; ++i) {
       auto batch = stream.next();
       trainer.trainStep(*batch);
@@ -74,6 +82,7 @@ int trainLoop(const std::string& dir, const std::string& preset, int batchSize, 
     trainer.takeTrainMetrics();  // reads the device's sums: waits for the last step
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double cpuSeconds = processCpuSeconds() - cpuStart;
+    profile.reset();  // writes the trace
     std::printf(
         "{\"samples\":%ld,\"seconds\":%.4f,\"samplesPerSecond\":%.1f,\"cpuSeconds\":%.4f,\"memoryFormat\":\"%s\","
         "\"precision\":\"%s\"}\n",

@@ -102,20 +102,33 @@ HEXTORCH_INLINE void gradientSums(const T* __restrict grad, const T* __restrict 
   }
 }
 
-// dx = (g - meanG - xhat * meanGX) * gamma * invstd, g the masked gradient.
+// dx = (g - meanG - xhat * meanGX) * gamma * invstd, g the masked gradient: read back from
+// `maskedGrad` where the first pass wrote it (the residual's gradient, the same bits), which
+// spares reading and masking the gradient and the output again; else masked here. (Writing
+// it to dx in the first pass for the others measured slower than masking twice.)
 template <typename T>
-HEXTORCH_INLINE void inputGradient(const T* __restrict grad, const T* __restrict out, const T* __restrict x,
-                                   T* __restrict dx, int64_t n, int64_t width, const float* __restrict mean,
-                                   const float* __restrict invstd, const float* __restrict meanG,
-                                   const float* __restrict meanGX, const float* __restrict factor) {
+HEXTORCH_INLINE void inputGradient(const T* __restrict grad, const T* __restrict out, const T* __restrict maskedGrad,
+                                   const T* __restrict x, T* __restrict dx, int64_t n, int64_t width,
+                                   const float* __restrict mean, const float* __restrict invstd,
+                                   const float* __restrict meanG, const float* __restrict meanGX,
+                                   const float* __restrict factor) {
   for (int64_t start = 0; start < n; start += width) {
     const int64_t len = std::min(width, n - start);
-    const T *g = grad + start, *o = out + start, *xr = x + start;
+    const T* xr = x + start;
     T* d = dx + start;
-    for (int64_t j = 0; j < len; ++j) {
-      float m = masked(g[j], o[j]);
-      float xhat = (load(xr[j]) - mean[j]) * invstd[j];
-      store(d + j, (m - meanG[j] - xhat * meanGX[j]) * factor[j]);
+    if (maskedGrad) {
+      const T* mg = maskedGrad + start;
+      for (int64_t j = 0; j < len; ++j) {
+        float xhat = (load(xr[j]) - mean[j]) * invstd[j];
+        store(d + j, (load(mg[j]) - meanG[j] - xhat * meanGX[j]) * factor[j]);
+      }
+    } else {
+      const T *g = grad + start, *o = out + start;
+      for (int64_t j = 0; j < len; ++j) {
+        float m = masked(g[j], o[j]);
+        float xhat = (load(xr[j]) - mean[j]) * invstd[j];
+        store(d + j, (m - meanG[j] - xhat * meanGX[j]) * factor[j]);
+      }
     }
   }
 }
@@ -135,10 +148,10 @@ HEXTORCH_INLINE void inputGradient(const T* __restrict grad, const T* __restrict
                                           float* sumGX) {                                                            \
     gradientSums(grad, out, x, residualGrad, n, width, mean, invstd, sumG, sumGX);                                   \
   }                                                                                                                  \
-  HEXTORCH_CLONES void inputGradientKernel(const T* grad, const T* out, const T* x, T* dx, int64_t n, int64_t width, \
-                                           const float* mean, const float* invstd, const float* meanG,               \
-                                           const float* meanGX, const float* factor) {                               \
-    inputGradient(grad, out, x, dx, n, width, mean, invstd, meanG, meanGX, factor);                                  \
+  HEXTORCH_CLONES void inputGradientKernel(const T* grad, const T* out, const T* maskedGrad, const T* x, T* dx,    \
+                                           int64_t n, int64_t width, const float* mean, const float* invstd,         \
+                                           const float* meanG, const float* meanGX, const float* factor) {           \
+    inputGradient(grad, out, maskedGrad, x, dx, n, width, mean, invstd, meanG, meanGX, factor);                      \
   }
 HEXTORCH_KERNELS(uint16_t)
 #undef HEXTORCH_KERNELS
@@ -168,8 +181,10 @@ struct Split {
   // Per-channel totals of the chunks' sums (chunks x width, float), added in a fixed order, in double.
   std::vector<double> total(const std::vector<float>& partial) const {
     std::vector<double> sum(channels, 0.0);
-    for (size_t k = 0; k < partial.size(); k += width)
-      for (int64_t j = 0; j < width; ++j) sum[j % channels] += partial[k + j];
+    // Whole rows of channels: an index modulo the channel count per element cost as much as
+    // a pass of the kernels (this runs on one thread).
+    for (size_t row = 0; row < partial.size(); row += channels)
+      for (int64_t c = 0; c < channels; ++c) sum[c] += partial[row + c];
     return sum;
   }
 };
@@ -277,8 +292,9 @@ Backward backwardImpl(const at::Tensor& grad, const at::Tensor& out, const at::T
   r.dx = at::empty_like(x, at::MemoryFormat::ChannelsLast);
   T* dxs = mutableElements<T>(r.dx);
   split.forChunks([&](int64_t, int64_t first, int64_t count) {
-    inputGradientKernel(gs + first, os + first, xs + first, dxs + first, count, split.width, meanTiled.data(),
-                        invstdTiled.data(), meanGTiled.data(), meanGXTiled.data(), factorTiled.data());
+    inputGradientKernel(gs + first, os + first, drs ? drs + first : nullptr, xs + first, dxs + first, count,
+                        split.width, meanTiled.data(), invstdTiled.data(), meanGTiled.data(), meanGXTiled.data(),
+                        factorTiled.data());
   });
   return r;
 }
