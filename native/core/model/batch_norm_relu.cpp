@@ -135,23 +135,23 @@ HEXTORCH_INLINE void inputGradient(const T* __restrict grad, const T* __restrict
 
 // One vectorised clone per instruction set (x86-64-v4: AVX-512 with the 16-bit element
 // operations the bf16 conversions need).
-#define HEXTORCH_KERNELS(T)                                                                                          \
-  HEXTORCH_CLONES void sumsKernel(const T* x, int64_t n, int64_t width, const float* centre, float* acc) {           \
-    sumsOf(x, n, width, centre, acc);                                                                                \
-  }                                                                                                                  \
-  HEXTORCH_CLONES void normaliseKernel(const T* x, const T* residual, T* out, int64_t n, int64_t width,              \
-                                       const float* scale, const float* shift) {                                     \
-    normalise(x, residual, out, n, width, scale, shift);                                                             \
-  }                                                                                                                  \
-  HEXTORCH_CLONES void gradientSumsKernel(const T* grad, const T* out, const T* x, T* residualGrad, int64_t n,       \
-                                          int64_t width, const float* mean, const float* invstd, float* sumG,        \
-                                          float* sumGX) {                                                            \
-    gradientSums(grad, out, x, residualGrad, n, width, mean, invstd, sumG, sumGX);                                   \
-  }                                                                                                                  \
-  HEXTORCH_CLONES void inputGradientKernel(const T* grad, const T* out, const T* maskedGrad, const T* x, T* dx,    \
-                                           int64_t n, int64_t width, const float* mean, const float* invstd,         \
-                                           const float* meanG, const float* meanGX, const float* factor) {           \
-    inputGradient(grad, out, maskedGrad, x, dx, n, width, mean, invstd, meanG, meanGX, factor);                      \
+#define HEXTORCH_KERNELS(T)                                                                                     \
+  HEXTORCH_CLONES void sumsKernel(const T* x, int64_t n, int64_t width, const float* centre, float* acc) {      \
+    sumsOf(x, n, width, centre, acc);                                                                           \
+  }                                                                                                             \
+  HEXTORCH_CLONES void normaliseKernel(const T* x, const T* residual, T* out, int64_t n, int64_t width,         \
+                                       const float* scale, const float* shift) {                                \
+    normalise(x, residual, out, n, width, scale, shift);                                                        \
+  }                                                                                                             \
+  HEXTORCH_CLONES void gradientSumsKernel(const T* grad, const T* out, const T* x, T* residualGrad, int64_t n,  \
+                                          int64_t width, const float* mean, const float* invstd, float* sumG,   \
+                                          float* sumGX) {                                                       \
+    gradientSums(grad, out, x, residualGrad, n, width, mean, invstd, sumG, sumGX);                              \
+  }                                                                                                             \
+  HEXTORCH_CLONES void inputGradientKernel(const T* grad, const T* out, const T* maskedGrad, const T* x, T* dx, \
+                                           int64_t n, int64_t width, const float* mean, const float* invstd,    \
+                                           const float* meanG, const float* meanGX, const float* factor) {      \
+    inputGradient(grad, out, maskedGrad, x, dx, n, width, mean, invstd, meanG, meanGX, factor);                 \
   }
 HEXTORCH_KERNELS(uint16_t)
 #undef HEXTORCH_KERNELS
