@@ -18,9 +18,9 @@
 // as a Chrome trace (chrome://tracing, Perfetto); the profiler slows the steps it records.
 
 #include <chrono>
-#include <memory>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
