@@ -15,8 +15,8 @@
 #
 # Node's headers: package.json declares N-API ("binary": {"napi_versions": ...}), so
 # cmake-js takes them from the node-api-headers package in node_modules and downloads
-# nothing. The folder is ignored by git (.gitignore); it travels to a GPU machine only
-# where it is named (the device tool's `carry`). Prints its size and the command to run.
+# nothing. The folder is ignored by git (.gitignore), so a copy of the checkout to a GPU
+# machine must name it. Prints its size and the commands to run.
 #
 #   bash scripts/gpu-bundle.sh [--out DIR]
 set -euo pipefail
@@ -107,8 +107,8 @@ fi
   (cd "$out" && sha256sum ./*.tar.xz && du -b ./*.tar.xz)
 } > "$out/MANIFEST"
 
-# The device tool sends the working tree (tracked and untracked, not ignored files) plus
-# the carried paths: 64 MiB at most in all.
+# A GPU machine reached through a transfer of at most 64 MiB gets the working tree
+# (tracked and untracked, not ignored files) plus the named folders: the bundle must fit.
 bundle_bytes=$(du -cb "$out"/* | tail -1 | cut -f1)
 tree_bytes=$( (git ls-files -z --cached --others --exclude-standard | xargs -0 -r du -cb 2>/dev/null || echo 0) | tail -1 | cut -f1)
 limit=$((64 * 1024 * 1024))
@@ -116,16 +116,17 @@ total=$((bundle_bytes + tree_bytes))
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 echo "gpu-bundle: $out is $(mib "$bundle_bytes") MiB, the working tree $(mib "$tree_bytes") MiB: $(mib "$total") of 64 MiB"
 if [ "$total" -gt "$limit" ]; then
-  echo "gpu-bundle: over the 64 MiB a device call carries" >&2
+  echo "gpu-bundle: over the 64 MiB such a transfer holds" >&2
   exit 1
 fi
+# OUT: a folder whose files come back from the GPU machine.
 log='2>&1 | tee $OUT/gpu-check.log; rc=$?; cp bench-results.json $OUT/ 2>/dev/null; exit $rc'
 cat <<EOF
-gpu-bundle: on a GPU machine through the device tool (at most 10 minutes a call), from
-this checkout, carry ["$out"] in each call:
-  1. build, ctest, test/gpu and the CUDA bench (one round), timeout_s 570:
+gpu-bundle: on a GPU machine that runs commands of at most 10 minutes each, from a copy of
+this checkout with $out in it (OUT: a folder whose files come back):
+  1. build, ctest, test/gpu and the CUDA bench (one round), a limit of 570 s:
      set -o pipefail; GPU_CHECK_TESTS=gpu GPU_CHECK_BENCH_FLAGS=--rounds=1 bash scripts/gpu-check.sh $log
-  2. right after, on the warm machine (the build is kept), the whole Node suite, timeout_s 570:
+  2. right after, on the same machine (the build is kept), the whole Node suite, 570 s:
      set -o pipefail; GPU_CHECK_BENCH=0 bash scripts/gpu-check.sh $log
   Without a time limit, everything in one go (two bench rounds): bash scripts/gpu-check.sh
 EOF
