@@ -83,6 +83,14 @@ HEXTORCH_INLINE float masked(T grad, T out) {
   return o <= 0 ? 0.0f : g;
 }
 
+// x-hat, the normalised input.
+HEXTORCH_INLINE float normalised(float x, float mean, float invstd) { return (x - mean) * invstd; }
+
+// The input's gradient from the masked gradient m: (m - meanG - xhat * meanGX) * gamma * invstd.
+HEXTORCH_INLINE float inputGradientOf(float m, float xhat, float meanG, float meanGX, float factor) {
+  return (m - meanG - xhat * meanGX) * factor;
+}
+
 // The sums of the masked gradient and of it times x-hat (per position j of the width); the
 // masked gradient is the residual's gradient, written when asked for.
 template <typename T>
@@ -95,17 +103,17 @@ HEXTORCH_INLINE void gradientSums(const T* __restrict grad, const T* __restrict 
     for (int64_t j = 0; j < len; ++j) {
       float m = masked(g[j], o[j]);
       sumG[j] += m;
-      sumGX[j] += m * ((load(xr[j]) - mean[j]) * invstd[j]);
+      sumGX[j] += m * normalised(load(xr[j]), mean[j], invstd[j]);
     }
     if (residualGrad)
       for (int64_t j = 0; j < len; ++j) store(residualGrad + start + j, masked(g[j], o[j]));
   }
 }
 
-// dx = (g - meanG - xhat * meanGX) * gamma * invstd, g the masked gradient: read back from
-// `maskedGrad` where the first pass wrote it (the residual's gradient, the same bits), which
-// spares reading and masking the gradient and the output again; else masked here. (Writing
-// it to dx in the first pass for the others measured slower than masking twice.)
+// dx from the masked gradient: read back from `maskedGrad` where the first pass wrote it
+// (the residual's gradient, the same bits), which spares reading and masking the gradient
+// and the output again; else masked here. (Writing it to dx in the first pass for the
+// others measured slower than masking twice.)
 template <typename T>
 HEXTORCH_INLINE void inputGradient(const T* __restrict grad, const T* __restrict out, const T* __restrict maskedGrad,
                                    const T* __restrict x, T* __restrict dx, int64_t n, int64_t width,
@@ -118,17 +126,14 @@ HEXTORCH_INLINE void inputGradient(const T* __restrict grad, const T* __restrict
     T* d = dx + start;
     if (maskedGrad) {
       const T* mg = maskedGrad + start;
-      for (int64_t j = 0; j < len; ++j) {
-        float xhat = (load(xr[j]) - mean[j]) * invstd[j];
-        store(d + j, (load(mg[j]) - meanG[j] - xhat * meanGX[j]) * factor[j]);
-      }
+      for (int64_t j = 0; j < len; ++j)
+        store(d + j, inputGradientOf(load(mg[j]), normalised(load(xr[j]), mean[j], invstd[j]), meanG[j], meanGX[j],
+                                     factor[j]));
     } else {
       const T *g = grad + start, *o = out + start;
-      for (int64_t j = 0; j < len; ++j) {
-        float m = masked(g[j], o[j]);
-        float xhat = (load(xr[j]) - mean[j]) * invstd[j];
-        store(d + j, (m - meanG[j] - xhat * meanGX[j]) * factor[j]);
-      }
+      for (int64_t j = 0; j < len; ++j)
+        store(d + j, inputGradientOf(masked(g[j], o[j]), normalised(load(xr[j]), mean[j], invstd[j]), meanG[j],
+                                     meanGX[j], factor[j]));
     }
   }
 }
