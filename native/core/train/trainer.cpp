@@ -227,10 +227,18 @@ struct Trainer::Impl {
     if (weightCopies) weightCopies->clearGradients();
   }
 
-  // A parameter's gradient this step: its bf16 copy's where it has one.
-  const torch::Tensor& gradientOf(const torch::Tensor& p) const {
+  // A parameter's gradient this step, laid out as the fused kernels walk it (denseLike):
+  // its bf16 copy's gradient where the copy received one (`copy` then points at the copy,
+  // which the optimiser step writes too), else its own; `dense` is undefined when there is none.
+  struct Gradient {
+    torch::Tensor dense;
+    const torch::Tensor* copy = nullptr;
+  };
+  Gradient gradientOf(const torch::Tensor& p) const {
     const torch::Tensor* copy = weightCopies ? weightCopies->copyOf(p) : nullptr;
-    return copy && copy->grad().defined() ? copy->grad() : p.grad();
+    if (copy && copy->grad().defined()) return {denseLike(copy->grad(), *copy), copy};
+    if (!p.grad().defined()) return {};
+    return {denseLike(p.grad(), p), nullptr};
   }
 
   // Clipping to the global gradient norm. CPU: returns the factor, which the fused
@@ -242,15 +250,10 @@ struct Trainer::Impl {
     if (!cuda) {
       double squares = 0;
       for (auto& p : parameters) {
-        const torch::Tensor& grad = gradientOf(p);
-        if (!grad.defined()) continue;
-        if (grad.scalar_type() == torch::kBFloat16) {
-          auto g = denseLike(grad, *weightCopies->copyOf(p));
-          squares += fused::sumOfSquares(static_cast<const uint16_t*>(g.data_ptr()), g.numel());
-          continue;
-        }
-        auto g = denseLike(grad, p);
-        squares += fused::sumOfSquares(g.data_ptr<float>(), g.numel());
+        Gradient g = gradientOf(p);
+        if (!g.dense.defined()) continue;
+        squares += g.copy ? fused::sumOfSquares(static_cast<const uint16_t*>(g.dense.data_ptr()), g.dense.numel())
+                          : fused::sumOfSquares(g.dense.data_ptr<float>(), g.dense.numel());
       }
       double factor = options.gradientClip / (std::sqrt(squares) + 1e-6);
       return factor < 1.0 ? static_cast<float>(factor) : 1.0f;
@@ -287,13 +290,11 @@ struct Trainer::Impl {
     const bool decoupled = options.optimizer == "adamw";
     for (auto& group : optimizer->param_groups()) {
       for (auto& p : group.params()) {
-        const torch::Tensor& grad = gradientOf(p);
-        if (!grad.defined()) continue;
+        const auto [g, copy] = gradientOf(p);
+        if (!g.defined()) continue;
         TORCH_CHECK(p.scalar_type() == torch::kFloat32 && p.is_non_overlapping_and_dense(),
                     "parameters must be dense float32");
         // A bf16 gradient is its copy's: the step reads it and writes the copy as well.
-        const torch::Tensor* copy = grad.scalar_type() == torch::kBFloat16 ? weightCopies->copyOf(p) : nullptr;
-        torch::Tensor g = denseLike(grad, copy ? *copy : p);
         auto* gBf16 = copy ? static_cast<const uint16_t*>(g.data_ptr()) : nullptr;
         auto* copyData = copy ? static_cast<uint16_t*>(copy->data_ptr()) : nullptr;
         auto key = compat::optimizerStateKey(state, p);
