@@ -48,9 +48,7 @@ Napi::Value info(const Napi::CallbackInfo& info) {
   Napi::Object arenas = Napi::Object::New(env);
   arenas.Set("glibc", i.mallocArenas.glibc);
   arenas.Set("cap", i.mallocArenas.cap > 0 ? Napi::Value(Napi::Number::New(env, i.mallocArenas.cap)) : env.Null());
-  arenas.Set("userSetting", i.mallocArenas.userSetting.empty()
-                                ? env.Null()
-                                : Napi::Value(Napi::String::New(env, i.mallocArenas.userSetting)));
+  arenas.Set("userSetting", optionalString(i.mallocArenas.userSetting));
   out.Set("mallocArenas", arenas);
   return out;
 }

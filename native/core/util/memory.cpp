@@ -13,17 +13,17 @@ namespace {
 
 #if defined(__GLIBC__)
 // The user's arena limit: MALLOC_ARENA_MAX (not empty), or glibc.malloc.arena_max among
-// GLIBC_TUNABLES' colon-separated settings. Empty: none. Read from the environment as it
+// GLIBC_TUNABLES' colon-separated settings, if any. Read from the environment as it
 // is now: glibc read the same variables when the process started (a variable set later,
 // e.g. in process.env, counts too: the user asked for it, and hextorch then sets nothing).
-std::string userArenaSetting() {
+std::optional<std::string> userArenaSetting() {
   const char* max = std::getenv("MALLOC_ARENA_MAX");
   if (max != nullptr && *max != '\0') return std::string("MALLOC_ARENA_MAX=") + max;
   const char* tunables = std::getenv("GLIBC_TUNABLES");
-  if (tunables == nullptr) return "";
+  if (tunables == nullptr) return std::nullopt;
   const std::string list = std::string(":") + tunables;
   const size_t at = list.find(":glibc.malloc.arena_max=");
-  if (at == std::string::npos) return "";
+  if (at == std::string::npos) return std::nullopt;
   const size_t end = list.find(':', at + 1);
   return "GLIBC_TUNABLES=" + list.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
 }
@@ -46,7 +46,7 @@ MallocArenas shareMallocArenas() {
 #if defined(__GLIBC__)
     decision.glibc = true;
     decision.userSetting = userArenaSetting();
-    if (decision.userSetting.empty()) {
+    if (!decision.userSetting) {
       mallopt(M_ARENA_MAX, kMallocArenaCap);
       decision.cap = kMallocArenaCap;
     }

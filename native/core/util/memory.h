@@ -2,6 +2,7 @@
 // to the operating system between mini-epochs.
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace hextorch {
@@ -13,8 +14,8 @@ constexpr int kMallocArenaCap = 2;
 struct MallocArenas {
   bool glibc = false;
   /// The user's own setting, which glibc applied when the process started
-  /// ("MALLOC_ARENA_MAX=8", or "GLIBC_TUNABLES=glibc.malloc.arena_max=8"); empty: none.
-  std::string userSetting;
+  /// ("MALLOC_ARENA_MAX=8", or "GLIBC_TUNABLES=glibc.malloc.arena_max=8"), if any.
+  std::optional<std::string> userSetting;
   /// The cap hextorch applied (kMallocArenaCap), or 0: none (the user's setting is kept, or not glibc).
   int cap = 0;
 };
