@@ -16,11 +16,16 @@
 //
 // HEXTORCH_BENCH_PROFILE=FILE writes LibTorch's op-by-op profile of the timed steps to FILE
 // as a Chrome trace (chrome://tracing, Perfetto); the profiler slows the steps it records.
+// A FILE that cannot be written is an error before anything runs.
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <utility>
@@ -44,6 +49,13 @@ namespace {
 int trainLoop(const std::string& dir, const std::string& preset, int batchSize, int batches, int threads, int workers,
               const std::string& precision, const std::string& memoryFormat, const std::string& device, int warmup) {
   try {
+    std::ofstream profileFile;
+    if (const char* file = std::getenv("HEXTORCH_BENCH_PROFILE")) {
+      profileFile.open(file);
+      if (!profileFile)
+        throw std::runtime_error(std::string("HEXTORCH_BENCH_PROFILE=") + file + ": cannot write it (" +
+                                 std::strerror(errno) + ")");
+    }
     auto dataset = data::Dataset::open(dir, data::Split::Train);
     data::StreamOptions s;
     s.batchSize = batchSize;
@@ -72,8 +84,7 @@ int trainLoop(const std::string& dir, const std::string& preset, int batchSize, 
     auto start = std::chrono::steady_clock::now();
     long samples = 0;
     std::unique_ptr<torch::autograd::profiler::RecordProfile> profile;
-    if (const char* file = std::getenv("HEXTORCH_BENCH_PROFILE"))
-      profile = std::make_unique<torch::autograd::profiler::RecordProfile>(std::string(file));
+    if (profileFile.is_open()) profile = std::make_unique<torch::autograd::profiler::RecordProfile>(profileFile);
     for (int i = 0; i < batches; ++i) {
       auto batch = stream.next();
       trainer.trainStep(*batch);
@@ -83,6 +94,8 @@ int trainLoop(const std::string& dir, const std::string& preset, int batchSize, 
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double cpuSeconds = processCpuSeconds() - cpuStart;
     profile.reset();  // writes the trace
+    if (profileFile.is_open() && !profileFile.flush())
+      throw std::runtime_error("HEXTORCH_BENCH_PROFILE: the trace could not be written in full");
     std::printf(
         "{\"samples\":%ld,\"seconds\":%.4f,\"samplesPerSecond\":%.1f,\"cpuSeconds\":%.4f,\"memoryFormat\":\"%s\","
         "\"precision\":\"%s\"}\n",
